@@ -1,0 +1,87 @@
+"""Array backends: one module per array library, registered through the plugin hooks.
+
+``get_backend("numpy")``, ``get_backend("torch:cuda")``, ``get_backend("torch", device="cuda:1")``.
+A backend's module is imported only when the backend is asked for, so ``import plastix``
+never imports torch or cupy.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from plastix._errors import BackendUnavailableError
+from plastix.registry.hookspecs import hookimpl
+
+from ._base import Backend, module_loaded
+from ._lowering import BASE_TABLE, Template
+
+_EXTRA_LOWERINGS: dict[str, dict[str, Template]] = {}
+_INSTANCES: dict[tuple[str, str | None], Backend] = {}
+_LOCK = threading.Lock()
+
+
+def _numpy_factory(device: str | None) -> Backend:
+    from ._numpy import NumpyBackend
+
+    return NumpyBackend(device)
+
+
+@hookimpl
+def register_backends(register: Any) -> None:
+    """The built-in backends register through the same hook as plugins' backends."""
+    register("numpy", _numpy_factory, aliases=("np",), package="numpy")
+
+
+def add_lowering(backend: str, op: str, template: Template) -> None:
+    """Add (or replace) how ``op`` is lowered on ``backend`` (``"*"``: every backend)."""
+    with _LOCK:
+        _EXTRA_LOWERINGS.setdefault(backend.lower(), {})[op] = template
+        _INSTANCES.clear()
+
+
+def parse_backend(spec: str, device: str | None = None) -> tuple[str, str | None]:
+    """Split ``"torch:cuda"`` into ``("torch", "cuda")``; an explicit ``device`` wins."""
+    if not isinstance(spec, str):
+        raise BackendUnavailableError(repr(spec), "a backend is named by a string such as "
+                                      "'numpy', 'torch', 'torch:cuda' or 'cupy'")
+    name, _, dev = spec.partition(":")
+    return name.strip().lower(), device if device is not None else (dev or None)
+
+
+def get_backend(spec: str = "numpy", device: str | None = None) -> Backend:
+    """The backend named ``spec`` on ``device``; raises BackendUnavailableError."""
+    from plastix.registry import BACKENDS, ensure_loaded
+
+    ensure_loaded()
+    name, dev = parse_backend(spec, device)
+    entry = BACKENDS.get(name)
+    if entry is None:
+        from plastix._errors import closest
+
+        near = closest(name, BACKENDS.names(with_aliases=True))
+        hint = f"; did you mean {', '.join(map(repr, near))}?" if near else ""
+        raise BackendUnavailableError(spec, f"unknown backend; known backends: "
+                                      f"{', '.join(BACKENDS.names())}{hint}")
+    key = (entry.name, dev)
+    with _LOCK:
+        hit = _INSTANCES.get(key)
+    if hit is not None:
+        return hit
+    try:
+        backend = entry.obj(dev)
+    except BackendUnavailableError:
+        raise
+    except ImportError as exc:
+        package = entry.meta.get("package") or entry.name
+        raise BackendUnavailableError(spec, f"is not installed ({exc}); install it with "
+                                      f"'pip install {package}'") from exc
+    extra = {**_EXTRA_LOWERINGS.get("*", {}), **_EXTRA_LOWERINGS.get(entry.name, {})}
+    if extra:
+        backend.table = {**backend.table, **extra}  # type: ignore[misc]
+    with _LOCK:
+        return _INSTANCES.setdefault(key, backend)
+
+
+__all__ = ["BASE_TABLE", "Backend", "Template", "add_lowering", "get_backend", "module_loaded",
+           "parse_backend"]

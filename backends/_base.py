@@ -1,0 +1,105 @@
+"""What every backend provides: array creation and conversion, and the lowering of ops.
+
+A backend is a small class with a name, an array namespace ``xp``, a lowering table (a copy of
+:data:`~plastix.backends._lowering.BASE_TABLE` with a few entries overridden) and the helper
+functions its templates call. It knows no rule.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._lowering import BASE_TABLE, Template
+from ._random import rand_bits
+
+
+class Backend:
+    """Base class of the array backends; subclasses set ``name``, ``xp`` and overrides."""
+
+    name: ClassVar[str] = "?"
+    #: The pip requirement that provides this backend, named in errors when it is missing.
+    package: ClassVar[str] = ""
+    table: ClassVar[Mapping[str, Template]] = BASE_TABLE
+
+    def __init__(self, device: str | None = None) -> None:
+        self.device = device
+
+    # -- identity -----------------------------------------------------------------------------
+    @property
+    def xp(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def key(self) -> str:
+        """Identifies the backend and device in compile-cache keys."""
+        return f"{self.name}:{self.device}" if self.device else self.name
+
+    def __repr__(self) -> str:
+        return f"<plastix backend {self.key}>"
+
+    # -- arrays ---------------------------------------------------------------------------------
+    def dtype(self, name: str) -> Any:
+        return getattr(self.xp, name)
+
+    def is_native(self, x: Any) -> bool:
+        """Whether ``x`` is already an array of this backend on its device."""
+        raise NotImplementedError
+
+    def asarray(self, x: Any, dtype: str) -> Any:
+        """``x`` as an array of this backend with dtype ``dtype`` (no copy when it already is)."""
+        raise NotImplementedError
+
+    def full(self, shape: tuple[int, ...], value: Any, dtype: str) -> Any:
+        raise NotImplementedError
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def assign(self, dst: Any, src: Any) -> None:
+        """Write ``src`` into ``dst`` in place (``src`` broadcasts)."""
+        raise NotImplementedError
+
+    def copy(self, x: Any) -> Any:
+        raise NotImplementedError
+
+    def all_finite(self, x: Any) -> bool:
+        return bool(self.xp.all(self.xp.isfinite(x)))
+
+    def describe(self, x: Any) -> str:
+        """A short description of an array for error messages: type, dtype, shape."""
+        shape = getattr(x, "shape", None)
+        dtype = getattr(x, "dtype", None)
+        return f"{type(x).__module__}.{type(x).__name__} dtype={dtype} shape={shape}"
+
+    # -- lowering -------------------------------------------------------------------------------
+    def template(self, op: str) -> Template | None:
+        return self.table.get(op)
+
+    def helpers(self) -> dict[str, Callable[..., Any]]:
+        """Functions the templates call by name, bound to this backend."""
+        xp = self.xp
+        device = self.device
+
+        def _rand_bits(seed: int, t: int, stream: int, shape: tuple[int, ...]) -> Any:
+            return rand_bits(seed, t, stream, shape, xp=xp,
+                             device=None if self.name == "numpy" else device)
+
+        return {
+            "xp": xp,
+            "rand_bits": _rand_bits,
+            "cast": lambda x, dtype: x.astype(getattr(xp, dtype)),
+            "reduce_sum": lambda x, axis, keepdims: xp.sum(x, axis=axis, keepdims=keepdims),
+            "reduce_mean": lambda x, axis, keepdims: xp.mean(x, axis=axis, keepdims=keepdims),
+            "reduce_amax": lambda x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims),
+            "heaviside": lambda x: (x > 0).astype(x.dtype),
+            "assign": self.assign,
+        }
+
+
+def module_loaded(name: str) -> bool:
+    """Whether ``name`` is already imported (checked without importing it)."""
+    return name in sys.modules

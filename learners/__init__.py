@@ -1,0 +1,20 @@
+"""The built-in rules, one module per family, registered through the plugin hooks."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from plastix.registry.hookspecs import hookimpl
+
+#: Modules holding built-in rule families; each lists its rule classes in ``RULES``.
+FAMILIES = ("spaic", "integer_stdp")
+
+
+@hookimpl
+def register_rules(register: Any) -> None:
+    """Built-in rules register through the same hook as plugins' rules."""
+    for family in FAMILIES:
+        module = importlib.import_module(f"{__name__}.{family}")
+        for rule_cls in module.RULES:
+            register(rule_cls)

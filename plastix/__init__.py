@@ -1,0 +1,87 @@
+"""plastix: a backend-agnostic registry of synaptic plasticity rules.
+
+>>> import plastix as px
+>>> "nearest_online_stdp" in px.rules()
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._binding import Binding
+from ._errors import (
+    BackendUnavailableError,
+    HyperparameterError,
+    PlastixError,
+    RegistrationError,
+    RuleValidationError,
+    StateDictError,
+    StepInputError,
+    UnknownRuleError,
+)
+from ._graph import Graph, Value
+from ._learner import Learner, find_rule
+from ._ops import OpSpec
+from ._rule import Rule, param, register, rule
+from .registry.hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+
+def rules(with_aliases: bool = False) -> list[str]:
+    """The names of every registered rule (and their aliases when asked)."""
+    from .registry import RULES, ensure_loaded
+
+    ensure_loaded()
+    return RULES.names(with_aliases=with_aliases)
+
+
+def ops() -> list[str]:
+    """The names of every primitive op a rule's graph may use."""
+    from ._ops import OPS
+    from .registry import ensure_loaded
+
+    ensure_loaded()
+    return OPS.names()
+
+
+def info(name: str) -> str:
+    """The description of rule ``name``: equations, hyperparameters, reference."""
+    return find_rule(name).describe()
+
+
+def backends() -> list[str]:
+    """The names of every registered backend (installed or not)."""
+    from .registry import BACKENDS, ensure_loaded
+
+    ensure_loaded()
+    return BACKENDS.names()
+
+
+
+__all__ = [
+    "BackendUnavailableError",
+    "Binding",
+    "Graph",
+    "HyperparameterError",
+    "Learner",
+    "OpSpec",
+    "PlastixError",
+    "RegistrationError",
+    "Rule",
+    "RuleValidationError",
+    "StateDictError",
+    "StepInputError",
+    "UnknownRuleError",
+    "Value",
+    "backends",
+    "find_rule",
+    "hookimpl",
+    "info",
+    "ops",
+    "param",
+    "register",
+    "rule",
+    "rules",
+]

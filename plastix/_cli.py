@@ -1,0 +1,155 @@
+"""The ``plastix`` command: ``list``, ``info NAME``, ``run NAME``, ``plugins``."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._errors import PlastixError
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .registry import RULES, ensure_loaded
+
+    ensure_loaded()
+    rows = [(e.name, ", ".join(e.aliases) or "-", e.provider, e.obj.summary()) for e in RULES]
+    widths = [max(len(r[i]) for r in [("rule", "aliases", "provider", ""), *rows])
+              for i in range(3)]
+    print(f"{'rule':<{widths[0]}}  {'aliases':<{widths[1]}}  {'provider':<{widths[2]}}  summary")
+    for r in rows:
+        print(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from ._learner import find_rule
+    from .registry import RULES
+
+    cls = find_rule(args.name)
+    entry = RULES.get(args.name)
+    print(f"{cls.name}  (aliases: {', '.join(cls.aliases) or '-'}; provider: "
+          f"{entry.provider if entry else '?'})\n")
+    print(cls.describe())
+    return 0
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from .registry import plugins
+
+    found = plugins(include_builtin=args.all)
+    if not found:
+        print("no plugins installed (use --all to list the built-ins)")
+    for p in found:
+        status = f"FAILED: {p.error}" if p.error else "ok"
+        print(f"{p.name}  ({p.distribution} {p.version})  {status}")
+        if p.hooks:
+            print(f"  hooks: {', '.join(p.hooks)}")
+        for what in ("rules", "backends", "ops"):
+            names = getattr(p, what)
+            if names:
+                print(f"  {what}: {', '.join(names)}")
+    return 0
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from ._learner import Learner
+
+    hyper = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"plastix run: --set expects NAME=VALUE, got {item!r}")
+        hyper[key] = _parse_value(value)
+    learner = Learner(args.rule, backend=args.backend, dtype=args.dtype, seed=args.seed, **hyper)
+    rng = np.random.default_rng(args.seed)
+    p = learner.params
+    lo, hi = getattr(p, "w_min", None), getattr(p, "w_max", getattr(p, "w_bound", None))
+    if learner.dtype.startswith("int"):
+        w0 = rng.integers(int(lo or 0), int(hi or 100) + 1, (args.post, args.pre))
+    else:
+        w0 = rng.uniform(lo if lo is not None else 0.0, hi if hi is not None else 1.0,
+                         (args.post, args.pre))
+    syn = learner.bind(w0, batch_size=args.batch, dt=args.dt)
+    prob = args.rate * args.dt / 1000.0
+    shape_pre, shape_post = syn.graph.pre_shape, syn.graph.post_shape
+    pre = (rng.random((args.steps, *shape_pre)) < prob).astype(learner.dtype)
+    post = (rng.random((args.steps, *shape_post)) < prob).astype(learner.dtype)
+    before = syn.backend.to_numpy(syn.weight).astype(np.float64).copy()
+    syn.step(pre[0], post[0])  # compile and warm up outside the timing
+    t0 = time.perf_counter()
+    syn.run(pre[1:], post[1:], progress=args.progress)
+    elapsed = time.perf_counter() - t0
+    w = syn.backend.to_numpy(syn.weight).astype(np.float64)
+    print(f"rule {learner.name} on {learner.backend.key} ({learner.dtype}): weight "
+          f"{args.post}x{args.pre}, batch {args.batch}, {args.steps} steps of {args.dt} ms, "
+          f"Poisson {args.rate} Hz")
+    print(f"  weight mean  {before.mean():.6g} -> {w.mean():.6g}")
+    print(f"  weight std   {before.std():.6g} -> {w.std():.6g}")
+    print(f"  changed      {np.mean(w != before):.1%} of synapses, max |dw| "
+          f"{np.abs(w - before).max():.3g}")
+    if lo is not None:
+        print(f"  at w_min={lo}  {np.mean(np.isclose(w, lo)):.1%}")
+    if hi is not None:
+        print(f"  at w_max={hi}  {np.mean(np.isclose(w, hi)):.1%}")
+    print(f"  speed        {(args.steps - 1) / elapsed:,.0f} steps/s "
+          f"({elapsed / (args.steps - 1) * 1e3:.3f} ms/step)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="plastix", description="Synaptic plasticity rules, "
+                                     "by name, on NumPy, PyTorch or CuPy.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("list", help="list the registered rules")
+    p.set_defaults(func=_cmd_list)
+    p = sub.add_parser("info", help="equations, hyperparameters and reference of a rule")
+    p.add_argument("name")
+    p.set_defaults(func=_cmd_info)
+    p = sub.add_parser("plugins", help="list the installed plugins and what they contribute")
+    p.add_argument("--all", action="store_true", help="include the built-in plugins")
+    p.set_defaults(func=_cmd_plugins)
+    p = sub.add_parser("run", help="drive a rule with Poisson spike trains and report")
+    p.add_argument("rule")
+    p.add_argument("--pre", type=int, default=784, help="presynaptic neurons")
+    p.add_argument("--post", type=int, default=100, help="postsynaptic neurons")
+    p.add_argument("--steps", type=int, default=350)
+    p.add_argument("--rate", type=float, default=20.0, help="firing rate in Hz")
+    p.add_argument("--dt", type=float, default=1.0, help="time step in ms")
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--backend", default="numpy")
+    p.add_argument("--dtype", default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="set a hyperparameter (repeatable)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "steps", 2) < 2:
+        print("plastix run: --steps must be at least 2", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args))
+    except PlastixError as exc:
+        print(f"plastix: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

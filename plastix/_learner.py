@@ -1,0 +1,86 @@
+"""The public facade: ``Learner(algorithm=..., backend=..., **hyperparameters)``."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ._binding import Binding
+from ._errors import HyperparameterError, UnknownRuleError
+from ._rule import Rule
+
+
+def find_rule(algorithm: str) -> type[Rule]:
+    """The rule class registered under ``algorithm`` or one of its aliases (any case)."""
+    from plastix.registry import RULES, ensure_loaded
+
+    ensure_loaded()
+    if not isinstance(algorithm, str):
+        raise UnknownRuleError(repr(algorithm), RULES.names(with_aliases=True))
+    entry = RULES.get(algorithm)
+    if entry is None:
+        raise UnknownRuleError(algorithm, RULES.names(with_aliases=True))
+    return entry.obj  # type: ignore[no-any-return]
+
+
+class Learner:
+    """A plasticity rule chosen by name, with its hyperparameters and backend.
+
+    >>> import numpy as np, plastix as px
+    >>> stdp = px.Learner(algorithm="nearest_online_stdp", Apost=1e-2, Apre=1e-4)
+    >>> syn = stdp.bind(np.full((3, 4), 0.5, dtype=np.float32), batch_size=2)
+    >>> syn.step(pre=np.zeros((2, 4)), post=np.zeros((2, 3)))
+    >>> syn.t
+    1
+
+    ``algorithm`` is looked up case-insensitively among names and aliases; ``backend`` is
+    ``"numpy"`` (default), ``"torch"``, ``"torch:cuda"`` or ``"cupy"``; ``dtype`` defaults to
+    the rule's first supported dtype (float32 for most); ``seed`` seeds the counter-based
+    random generator of rules that draw random numbers. Every other keyword is a hyperparameter
+    of the rule, checked now.
+    """
+
+    def __init__(self, algorithm: str, backend: str = "numpy", *, device: str | None = None,
+                 dtype: str | None = None, seed: int = 0, **hyperparameters: Any) -> None:
+        from plastix.backends import get_backend
+
+        self.rule_cls = find_rule(algorithm)
+        self.name = self.rule_cls.name
+        self.params = self.rule_cls.make_params(hyperparameters)
+        dtype = dtype if dtype is not None else self.rule_cls.dtypes[0]
+        dtype = str(dtype).rpartition(".")[2]
+        if dtype not in self.rule_cls.dtypes:
+            raise HyperparameterError(self.name, "dtype", f"expected one of "
+                                      f"{list(self.rule_cls.dtypes)}, got {dtype!r}")
+        self.dtype = dtype
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise HyperparameterError(self.name, "seed", f"expected an int, got {seed!r}")
+        self.seed = seed
+        self.backend = get_backend(backend, device)
+
+    def bind(self, weight: Any, batch_size: int = 1, mask: Any = None, dt: float = 1.0, *,
+             seed: int | None = None, pre_shape: tuple[int, ...] | None = None,
+             **overrides: Any) -> Binding:
+        """Bind the rule to ``weight`` ((n_post, n_pre) for dense rules).
+
+        ``mask``: a fixed 0/1 structure (masked synapses stay 0); ``dt``: the time step in ms;
+        ``seed``: this binding's random seed (default: the learner's); ``pre_shape``: the
+        pre spikes' shape without the batch axis, for convolutional rules. Any other keyword
+        overrides a hyperparameter for this binding only.
+        """
+        params = self.rule_cls.make_params(overrides, base=self.params) if overrides \
+            else self.params
+        options = {} if pre_shape is None else {"pre_shape": tuple(pre_shape)}
+        return Binding(self, weight, batch_size=batch_size, mask=mask, dt=dt, seed=seed,
+                       params=params, shape_options=options)
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.params)
+
+    def describe(self) -> str:
+        return self.rule_cls.describe()
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
+        return f"Learner({self.name!r}, backend={self.backend.key!r}, {args})"

@@ -1,0 +1,251 @@
+"""The closed set of primitive ops a rule's graph may use, with their properties as data.
+
+An op is described by an :class:`OpSpec`: how many inputs it takes, how its output shape and
+dtype follow from its inputs (abstract evaluation, used by the validator and the compiler), and
+whether it is elementwise (so that it may write into a dead input buffer). How an op is
+*computed* is not here: each backend lowers it through its own table (``plastix.backends``),
+and the NumPy table is the reference semantics.
+
+SPAIC's basic op names (``minus``, ``var_mult``, ``var_linear``, ``mat_mult_pre``, ...) are
+aliases with SPAIC's meaning, so a SPAIC learner's ``build()`` ports line by line.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from plastix.registry.hookspecs import hookimpl
+
+#: Dtype names a graph may use. ``"weak"`` marks Python scalars, which adopt the array's dtype.
+DTYPES = ("bool", "int32", "int64", "float32", "float64")
+FLOAT_DTYPES = ("float32", "float64")
+INT_DTYPES = ("int32", "int64")
+WEAK = "weak"
+
+
+@dataclass(frozen=True)
+class Aval:
+    """The abstract value of a graph value: its shape and dtype name."""
+
+    shape: tuple[int, ...]
+    dtype: str
+
+    def __str__(self) -> str:
+        return f"{self.dtype}{list(self.shape)}"
+
+
+class OpTypeError(Exception):
+    """Raised by an op's inference when its inputs do not fit; the validator adds context."""
+
+
+def _common_dtype(avals: tuple[Aval, ...], positions: range | None = None) -> str:
+    picked = [a.dtype for i, a in enumerate(avals) if positions is None or i in positions]
+    strong = {d for d in picked if d != WEAK}
+    if len(strong) > 1:
+        raise OpTypeError(f"dtypes {sorted(strong)} do not match; add an explicit 'cast'")
+    return strong.pop() if strong else WEAK
+
+
+def _broadcast(avals: tuple[Aval, ...]) -> tuple[int, ...]:
+    try:
+        return tuple(np.broadcast_shapes(*(a.shape for a in avals)))
+    except ValueError:
+        shapes = ", ".join(str(list(a.shape)) for a in avals)
+        raise OpTypeError(f"shapes {shapes} do not broadcast") from None
+
+
+def _elementwise(dtype_rule: str) -> Callable[..., Aval]:
+    def infer(*avals: Aval, **_: Any) -> Aval:
+        shape = _broadcast(avals)
+        dtype = _common_dtype(avals)
+        if dtype_rule == "float":
+            if dtype in INT_DTYPES or dtype == "bool":
+                raise OpTypeError(f"needs a float input, got {dtype}")
+        elif dtype_rule == "int":
+            if dtype in FLOAT_DTYPES:
+                raise OpTypeError(f"needs integer inputs, got {dtype}")
+        elif dtype_rule == "bool":
+            return Aval(shape, "bool")
+        return Aval(shape, dtype)
+
+    return infer
+
+
+def _where(cond: Aval, a: Aval, b: Aval, **_: Any) -> Aval:
+    return Aval(_broadcast((cond, a, b)), _common_dtype((a, b)))
+
+
+def _cast(x: Aval, *, dtype: str, **_: Any) -> Aval:
+    if dtype not in DTYPES:
+        raise OpTypeError(f"unknown dtype {dtype!r}; expected one of {DTYPES}")
+    return Aval(x.shape, dtype)
+
+
+def _reduce(x: Aval, *, axis: int | tuple[int, ...] | None = None, keepdims: bool = False,
+            **_: Any) -> Aval:
+    nd = len(x.shape)
+    axes = range(nd) if axis is None else (axis,) if isinstance(axis, int) else axis
+    norm = set()
+    for ax in axes:
+        if not -nd <= ax < nd:
+            raise OpTypeError(f"axis {ax} out of range for shape {list(x.shape)}")
+        norm.add(ax % nd)
+    shape = tuple(1 if i in norm else n for i, n in enumerate(x.shape) if keepdims or i not in norm)
+    return Aval(shape, x.dtype)
+
+
+def _mat_mult_pre(a: Aval, b: Aval, **_: Any) -> Aval:
+    if len(a.shape) != 2 or len(b.shape) != 2 or a.shape[0] != b.shape[0]:
+        raise OpTypeError(f"needs (B, m) and (B, n), got {list(a.shape)} and {list(b.shape)}")
+    return Aval((a.shape[1], b.shape[1]), _common_dtype((a, b)))
+
+
+def _mat_mult(a: Aval, b: Aval, **_: Any) -> Aval:
+    if len(a.shape) != 2 or len(b.shape) != 2 or a.shape[1] != b.shape[0]:
+        raise OpTypeError(f"needs (m, k) and (k, n), got {list(a.shape)} and {list(b.shape)}")
+    return Aval((a.shape[0], b.shape[1]), _common_dtype((a, b)))
+
+
+def _transpose(x: Aval, **_: Any) -> Aval:
+    return Aval(tuple(reversed(x.shape)), x.dtype)
+
+
+def _reshape(x: Aval, *, shape: tuple[int, ...], **_: Any) -> Aval:
+    shape = tuple(shape)
+    if int(np.prod(shape)) != int(np.prod(x.shape)):
+        raise OpTypeError(f"cannot reshape {list(x.shape)} to {list(shape)}")
+    return Aval(shape, x.dtype)
+
+
+def _rand_bits(*, shape: tuple[int, ...], **_: Any) -> Aval:
+    return Aval(tuple(shape), "int64")
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One primitive op: its name, arity, abstract evaluation and properties.
+
+    ``elementwise`` ops may write their result into the buffer of a dead input of the same
+    shape and dtype; ``view`` ops may return a view of their first input; ``attrs`` names the
+    static keyword attributes the op accepts.
+    """
+
+    name: str
+    arity: int
+    infer: Callable[..., Aval]
+    elementwise: bool = False
+    view: bool = False
+    attrs: tuple[str, ...] = ()
+    doc: str = ""
+
+
+@dataclass
+class OpTable:
+    """The registry of primitive ops; thread-safe, with aliases."""
+
+    specs: dict[str, OpSpec] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    providers: dict[str, str] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def add(self, spec: OpSpec, aliases: tuple[str, ...] = (), provider: str = "plastix",
+            override: bool = False) -> None:
+        from ._errors import RegistrationError
+
+        with self._lock:
+            for name in (spec.name, *aliases):
+                owner = self.providers.get(name)
+                if owner is not None and not override:
+                    raise RegistrationError(
+                        f"op {name!r} is provided by both {owner!r} and {provider!r}; "
+                        "register with override=True to replace it"
+                    )
+            self.specs[spec.name] = spec
+            self.providers[spec.name] = provider
+            for alias in aliases:
+                self.aliases[alias] = spec.name
+                self.providers[alias] = provider
+
+    def remove_provider(self, provider: str) -> None:
+        with self._lock:
+            for name, owner in list(self.providers.items()):
+                if owner == provider:
+                    del self.providers[name]
+                    self.specs.pop(name, None)
+                    self.aliases.pop(name, None)
+
+    def resolve(self, name: str) -> OpSpec | None:
+        return self.specs.get(self.aliases.get(name, name))
+
+    def names(self) -> list[str]:
+        return sorted({*self.specs, *self.aliases})
+
+
+def _spec(name: str, arity: int, infer: Callable[..., Aval], doc: str, **kw: Any) -> OpSpec:
+    return OpSpec(name=name, arity=arity, infer=infer, doc=doc, **kw)
+
+
+#: The built-in primitives and their aliases (SPAIC's names among them).
+BUILTIN_OPS: Mapping[str, tuple[OpSpec, tuple[str, ...]]] = {
+    s.name: (s, al)
+    for s, al in [
+        (_spec("add", 2, _elementwise("same"), "a + b", elementwise=True), ()),
+        (_spec("sub", 2, _elementwise("same"), "a - b", elementwise=True), ("minus",)),
+        (_spec("mul", 2, _elementwise("same"), "a * b", elementwise=True), ("var_mult",)),
+        (_spec("div", 2, _elementwise("float"), "a / b", elementwise=True), ()),
+        (_spec("var_linear", 3, _elementwise("same"), "a * x + b (SPAIC)", elementwise=True),
+         ("fma",)),
+        (_spec("neg", 1, _elementwise("same"), "-x", elementwise=True), ()),
+        (_spec("abs", 1, _elementwise("same"), "|x|", elementwise=True), ()),
+        (_spec("exp", 1, _elementwise("float"), "e^x", elementwise=True), ()),
+        (_spec("log", 1, _elementwise("float"), "ln x", elementwise=True), ()),
+        (_spec("sqrt", 1, _elementwise("float"), "sqrt(x)", elementwise=True), ()),
+        (_spec("pow", 2, _elementwise("float"), "a ** b", elementwise=True), ()),
+        (_spec("sign", 1, _elementwise("same"), "sign(x)", elementwise=True), ()),
+        (_spec("relu", 1, _elementwise("same"), "max(x, 0)", elementwise=True), ()),
+        (_spec("heaviside", 1, _elementwise("same"), "1 where x > 0 else 0", elementwise=True),
+         ()),
+        (_spec("maximum", 2, _elementwise("same"), "elementwise max", elementwise=True), ()),
+        (_spec("minimum", 2, _elementwise("same"), "elementwise min", elementwise=True), ()),
+        (_spec("clamp", 3, _elementwise("same"), "min(max(x, lo), hi)", elementwise=True),
+         ("clip",)),
+        (_spec("where", 3, _where, "a where cond else b", elementwise=True), ()),
+        (_spec("greater", 2, _elementwise("bool"), "a > b"), ("gt",)),
+        (_spec("greater_equal", 2, _elementwise("bool"), "a >= b"), ("ge",)),
+        (_spec("less", 2, _elementwise("bool"), "a < b"), ("lt",)),
+        (_spec("less_equal", 2, _elementwise("bool"), "a <= b"), ("le",)),
+        (_spec("equal", 2, _elementwise("bool"), "a == b"), ("eq",)),
+        (_spec("not_equal", 2, _elementwise("bool"), "a != b"), ("ne",)),
+        (_spec("right_shift", 2, _elementwise("int"), "a >> b", elementwise=True), ()),
+        (_spec("left_shift", 2, _elementwise("int"), "a << b", elementwise=True), ()),
+        (_spec("bitwise_and", 2, _elementwise("int"), "a & b", elementwise=True), ()),
+        (_spec("cast", 1, _cast, "x as dtype", attrs=("dtype",)), ()),
+        (_spec("sum", 1, _reduce, "sum over axis", attrs=("axis", "keepdims")),
+         ("reduce_sum",)),
+        (_spec("mean", 1, _reduce, "mean over axis", attrs=("axis", "keepdims")), ()),
+        (_spec("amax", 1, _reduce, "max over axis", attrs=("axis", "keepdims")), ()),
+        (_spec("mat_mult_pre", 2, _mat_mult_pre,
+               "a^T @ b: batch-summed outer product of (B, m) and (B, n) -> (m, n) (SPAIC)"),
+         ("outer",)),
+        (_spec("mat_mult", 2, _mat_mult, "a @ b"), ("matmul",)),
+        (_spec("transpose", 1, _transpose, "reversed axes", view=True), ()),
+        (_spec("reshape", 1, _reshape, "x reshaped", view=True, attrs=("shape",)), ()),
+        (_spec("rand_bits", 0, _rand_bits,
+               "uniform integers in [0, 2**32) from the binding's counter-based generator",
+               attrs=("shape",)), ()),
+    ]
+}
+
+OPS = OpTable()
+
+
+@hookimpl
+def register_ops(register: Callable[..., None]) -> None:
+    """The built-in primitives register through the same hook as plugins' ops."""
+    for spec, aliases in BUILTIN_OPS.values():
+        register(spec, aliases=aliases)
