@@ -15,10 +15,12 @@ from ._errors import PlastixError
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from ._learner import find_rule
     from .registry import RULES, ensure_loaded
 
     ensure_loaded()
-    rows = [(e.name, ", ".join(e.aliases) or "-", e.provider, e.obj.summary()) for e in RULES]
+    rows = [(e.name, ", ".join(e.aliases) or "-", e.provider, find_rule(e.name).summary())
+            for e in RULES]
     widths = [max(len(r[i]) for r in [("rule", "aliases", "provider", ""), *rows])
               for i in range(3)]
     print(f"{'rule':<{widths[0]}}  {'aliases':<{widths[1]}}  {'provider':<{widths[2]}}  summary")
@@ -77,6 +79,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     p = learner.params
     lo, hi = getattr(p, "w_min", None), getattr(p, "w_max", getattr(p, "w_bound", None))
+    w0: np.ndarray
     if learner.dtype.startswith("int"):
         w0 = rng.integers(int(lo or 0), int(hi or 100) + 1, (args.post, args.pre))
     else:

@@ -10,10 +10,10 @@
    buffer, so a step allocates few arrays;
 4. **lower**: each op is rendered through the backend's template table into one line.
 
-The emitted function has the signature ``step(S, pre, post, t, seed, seam, **signals)``: ``S`` maps
-state and learned names to arrays and is updated in place, ``t`` is the step counter and ``seed``
-the binding's seed (together they feed the counter-based random generator), ``seam`` maps a learned name to a hook applied to
-its change (only when compiled with seams). Compiled steps are cached by the graph's
+The emitted function has the signature ``step(S, pre, post, t, seed, seam, **signals)``:
+``S`` maps state and learned names to arrays and is updated in place; ``t`` (the step counter)
+and ``seed`` feed the counter-based random generator; ``seam`` maps a learned name to a hook
+applied to its change (only when compiled with seams). Compiled steps are cached by the graph's
 fingerprint and the backend.
 """
 
@@ -76,7 +76,7 @@ def _fold(node: Node, consts: list[Const], backend_np: Any) -> Const | None:
     attrs = dict(tmpl.defaults) | node.kwargs
     expr = tmpl.expr.format(*args, **{k: repr(v) for k, v in attrs.items()})
     with np.errstate(all="ignore"):
-        value = eval(expr, backend_np.helpers())  # noqa: S307 - our own template
+        value = eval(expr, backend_np.helpers())
     value = np.asarray(value)
     if value.shape != ():
         return None
@@ -144,7 +144,7 @@ def compile_phase(g: Graph, avals: dict[Value, Aval], backend: Any, phase: str, 
         for x in node.inputs:
             if isinstance(x, Value):
                 last_use[x] = i
-    for name, v in finals.items():
+    for v in finals.values():
         if isinstance(v, Value):
             last_use[v] = len(live)
     buffer_of: dict[Value, Any] = {}  # value -> buffer id; the id is the owner value or None
@@ -251,7 +251,7 @@ def compile_phase(g: Graph, avals: dict[Value, Aval], backend: Any, phase: str, 
     src_lines += [f"    {line}" for line in body] or ["    pass"]
     source = "\n".join(src_lines) + "\n"
     code = compile(source, f"<plastix step {g.rule}:{phase}>", "exec")
-    exec(code, ns)  # noqa: S102 - generated from our own templates
+    exec(code, ns)
     return CompiledStep(phase, source, ns["step"], signals)
 
 
@@ -291,10 +291,10 @@ def _render(g: Graph, node: Node, i: int, backend: Any, ref: Callable[[Operand],
     if tmpl is None:
         raise RuleValidationError(g.rule, f"backend {backend.key!r} has no lowering for this "
                                   "op", op=node.op_name)
-    attrs = dict(tmpl.defaults) | node.kwargs
+    params: dict[str, Any] = dict(tmpl.defaults) | node.kwargs
     if spec.name == "rand_bits":
-        attrs["stream"] = node.index
-    fmt = {k: (repr(tuple(v)) if isinstance(v, list) else repr(v)) for k, v in attrs.items()}
+        params["stream"] = node.index
+    fmt = {k: (repr(tuple(v)) if isinstance(v, list) else repr(v)) for k, v in params.items()}
     if i in out_into and tmpl.into is not None:
         pos, _ = out_into[i]
         dest = args[pos] if pos >= 0 else ref(Value(node.outputs[0].name, 0))

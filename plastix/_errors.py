@@ -32,10 +32,13 @@ class UnknownRuleError(PlastixError, KeyError):
     """No rule is registered under the requested name."""
 
     def __init__(self, name: str, known: Iterable[str]) -> None:
+        known = list(known)
         self.name = name
         self.known = sorted(known)
-        self.suggestions = closest(name, self.known)
-        super().__init__(f"no plasticity rule named {name!r}{_did_you_mean(name, self.known)}")
+        self.suggestions = closest(name, known)  # canonical names come first in ``known``
+        hint = f"; did you mean {', '.join(map(repr, self.suggestions))}?" \
+            if self.suggestions else ""
+        super().__init__(f"no plasticity rule named {name!r}{hint}")
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])

@@ -15,12 +15,13 @@ def find_rule(algorithm: str) -> type[Rule]:
     from plastix.registry import RULES, ensure_loaded
 
     ensure_loaded()
+    known = [*RULES.names(), *(a for e in RULES for a in e.aliases)]
     if not isinstance(algorithm, str):
-        raise UnknownRuleError(repr(algorithm), RULES.names(with_aliases=True))
+        raise UnknownRuleError(repr(algorithm), known)
     entry = RULES.get(algorithm)
     if entry is None:
-        raise UnknownRuleError(algorithm, RULES.names(with_aliases=True))
-    return entry.obj  # type: ignore[no-any-return]
+        raise UnknownRuleError(algorithm, known)
+    return entry.obj
 
 
 class Learner:

@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -24,10 +24,13 @@ from plastix._errors import RegistrationError
 from . import hookspecs
 from ._names import NameRegistry
 
+if TYPE_CHECKING:
+    from plastix._rule import Rule
+
 ENTRY_POINT_GROUP = "plastix"
 DISABLE_ENV = "PLASTIX_DISABLE_PLUGIN_AUTOLOAD"
 
-RULES: NameRegistry[type] = NameRegistry("rule")
+RULES: NameRegistry[type[Rule]] = NameRegistry("rule")
 BACKENDS: NameRegistry[Any] = NameRegistry("backend")
 _BUILTINS = ("plastix._ops", "plastix.backends", "plastix.learners")
 
@@ -119,7 +122,8 @@ def _call_hooks(module: ModuleType, info: PluginInfo) -> None:
         _ops.OPS.remove_provider(info.distribution)
         if _STATE.pm.is_registered(module):
             _STATE.pm.unregister(module)
-        info.rules.clear(), info.backends.clear(), info.ops.clear()
+        for contributed in (info.rules, info.backends, info.ops):
+            contributed.clear()
         raise exc
 
 
