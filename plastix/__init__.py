@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._binding import Binding
+from ._delays import DelayLine
 from ._errors import (
     BackendUnavailableError,
     HyperparameterError,
@@ -21,10 +22,15 @@ from ._errors import (
     UnknownRuleError,
 )
 from ._graph import Graph, Value
+from ._group import LearnerGroup
 from ._learner import Learner, find_rule
 from ._ops import OpSpec
 from ._rule import Rule, param, register, rule
 from .registry.hookspecs import hookimpl
+
+# Load the subpackage now: importing it later would rebind ``plastix.backends`` from the
+# function below to the module.
+from . import backends as _backends  # noqa: F401  isort: skip
 
 __version__ = "0.1.0"
 
@@ -63,9 +69,11 @@ def backends() -> list[str]:
 __all__ = [
     "BackendUnavailableError",
     "Binding",
+    "DelayLine",
     "Graph",
     "HyperparameterError",
     "Learner",
+    "LearnerGroup",
     "OpSpec",
     "PlastixError",
     "RegistrationError",
