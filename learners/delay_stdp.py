@@ -65,9 +65,9 @@ class DelayAdjustedMSTDPD(Rule):
     =================  ==================  ==================  ===============  ===============
     mode               sgn :math:`\eta_-`  sgn :math:`\eta_+`  potentiative     depressive
     =================  ==================  ==================  ===============  ===============
-    Hebbian            −                   \+                  :math:`\eta_-`   :math:`\eta_+`
-    anti-Hebbian       \+                  −                   :math:`\eta_+`   :math:`\eta_-`
-    potentiative only  −                   −                   both             none
+    Hebbian            \-                  \+                  :math:`\eta_-`   :math:`\eta_+`
+    anti-Hebbian       \+                  \-                  :math:`\eta_+`   :math:`\eta_-`
+    potentiative only  \-                  \-                  both             none
     depressive only    \+                  \+                  none             both
     =================  ==================  ==================  ===============  ===============
 
@@ -108,7 +108,8 @@ class DelayAdjustedMSTDPD(Rule):
                                         "which pre and post count as coincident")
         trace_mode: str = param("nearest", choices=("nearest",),
                                 doc="spike pairing: the most recent spike of each neuron")
-        batch_reduction: Any = param("sum", doc="'sum', 'mean', 'amax' or f(x, axis, *, xp)")
+        batch_reduction: Any = param(  # noqa: RUF009 - a name or a function
+            "sum", doc="'sum', 'mean', 'amax' or f(x, axis, *, xp)")
         scale: float = param(1.0, doc="gamma: scale of every update; its absolute value is "
                              "used")
 

@@ -53,8 +53,8 @@ class _Common:
     a_minus: float = param(-1.0, doc="A-: post trace increment per post spike (signed)")
     tc_plus: float = param(20.0, unit="ms", low=0, open_low=True, doc="tau+: pre trace")
     tc_minus: float = param(20.0, unit="ms", low=0, open_low=True, doc="tau-: post trace")
-    batch_reduction: Any = param("sum", doc="'sum', 'mean', 'amax' or f(x, axis, *, xp) over "
-                                 "r * eligibility")
+    batch_reduction: Any = param(  # noqa: RUF009 - a name or a function
+        "sum", doc="'sum', 'mean', 'amax' or f(x, axis, *, xp) over r * eligibility")
     weight_decay: float = param(0.0, low=0, high=1, doc="lambda_w: w *= 1 - lambda_w per step")
     w_min: float = param(-math.inf, unit="weight", doc="lower clamp (-inf: none)")
     w_max: float = param(math.inf, unit="weight", doc="upper clamp (inf: none)")

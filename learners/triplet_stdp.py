@@ -125,8 +125,8 @@ class TripletSTDP(Rule):
         A3_minus: float = param(2.3e-4, low=0, doc="triplet depression amplitude (subtracted)")
         interaction: str = param(_A2A, choices=(_A2A, _NN),
                                  doc="detector jump: +1 (all_to_all) or to 1 (nearest)")
-        preset: Any = param(None, choices=(None, *PRESETS), doc="a fitted parameter set by "
-                            "name (table above)")
+        preset: str | None = param(None, choices=(None, *PRESETS),
+                                   doc="a fitted parameter set by name (table above)")
         w_min: float = param(-math.inf, unit="weight", doc="lower clamp (-inf: none)")
         w_max: float = param(math.inf, unit="weight", doc="upper clamp (inf: none)")
 

@@ -7,8 +7,6 @@ True
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._binding import Binding
 from ._delays import DelayLine
 from ._errors import (
@@ -27,10 +25,6 @@ from ._learner import Learner, find_rule
 from ._ops import OpSpec
 from ._rule import Rule, param, register, rule
 from .registry.hookspecs import hookimpl
-
-# Load the subpackage now: importing it later would rebind ``plastix.backends`` from the
-# function below to the module.
-from . import backends as _backends  # noqa: F401  isort: skip
 
 __version__ = "0.1.0"
 
@@ -57,7 +51,7 @@ def info(name: str) -> str:
     return find_rule(name).describe()
 
 
-def backends() -> list[str]:
+def backend_names() -> list[str]:
     """The names of every registered backend (installed or not)."""
     from .registry import BACKENDS, ensure_loaded
 
@@ -83,7 +77,7 @@ __all__ = [
     "StepInputError",
     "UnknownRuleError",
     "Value",
-    "backends",
+    "backend_names",
     "find_rule",
     "hookimpl",
     "info",

@@ -7,10 +7,10 @@ import doctest
 
 import numpy as np
 import pytest
-from conftest import assert_close, to_numpy
 
 import plastix as px
 import plastix._delays
+from tests.conftest import assert_close, to_numpy
 
 
 def test_docstring_example_runs() -> None:

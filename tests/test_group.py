@@ -8,10 +8,10 @@ import math
 
 import numpy as np
 import pytest
-from conftest import assert_close, to_numpy
 
 import plastix as px
 import plastix._group
+from tests.conftest import assert_close, to_numpy
 
 PRE0 = np.array([[1.0]])
 NONE = np.array([[0.0]])
@@ -78,7 +78,7 @@ def test_bad_input_leaves_every_binding_untouched() -> None:
 
 def test_group_errors() -> None:
     group = _group("numpy")
-    with pytest.raises(px.StepInputError, match="'spikes'.*'c'"):
+    with pytest.raises(px.StepInputError, match=r"'spikes'.*'c'"):
         group.step({"c": (PRE0, PRE0)}, reward=1.0)
     with pytest.raises(px.StepInputError, match="'cells'"):
         group.step({"a": (PRE0, PRE0)}, cells=["b"], reward=1.0)

@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 import pytest
-from conftest import assert_close
 
 import plastix as px
+from tests.conftest import assert_close
 
 
 def bind(backend: str, rule: str = "mstdp", w0: float = 0.0, batch: int = 1,

@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 import pytest
-from conftest import assert_close, to_numpy
 
 import plastix as px
+from tests.conftest import assert_close, to_numpy
 
 RULE = "delay_adjusted_mstdpd"
 
@@ -218,7 +218,7 @@ def test_trace_mode_cumulative_is_refused_with_the_reason() -> None:
 
 
 def test_bad_batch_reduction_is_refused() -> None:
-    with pytest.raises(px.HyperparameterError, match="'batch_reduction'.*'sum', 'mean'"):
+    with pytest.raises(px.HyperparameterError, match=r"'batch_reduction'.*'sum', 'mean'"):
         px.Learner(RULE, batch_reduction="median")
 
 

@@ -8,9 +8,9 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import assert_close
 
 import plastix as px
+from tests.conftest import assert_close
 
 HP = dict(A2_plus=0.1, A3_plus=0.2, A2_minus=0.05, A3_minus=0.03, tau_plus=10.0,
           tau_minus=20.0, tau_x=40.0, tau_y=50.0)
@@ -120,7 +120,7 @@ def test_explicit_values_win_over_the_preset() -> None:
 
 
 def test_a_preset_fixes_its_interaction() -> None:
-    with pytest.raises(px.HyperparameterError, match="'interaction'.*fitted with 'nearest'"):
+    with pytest.raises(px.HyperparameterError, match=r"'interaction'.*fitted with 'nearest'"):
         px.Learner("triplet_stdp", preset="visual_cortex_nearest", interaction="all_to_all")
 
 
