@@ -236,3 +236,15 @@ def test_reward_is_required_and_shaped() -> None:
         syn.step(pre=np.zeros((2, 3)), post=np.zeros((2, 2)))
     with pytest.raises(px.StepInputError, match="'reward'"):
         syn.step(pre=np.zeros((2, 3)), post=np.zeros((2, 2)), reward=np.ones(3))
+
+
+def test_state_dict_round_trip_keeps_spike_times_and_delays() -> None:
+    learner = px.Learner(RULE, dtype="float64", batch_reduction=squares)
+    syn = learner.bind(np.zeros((2, 1)))
+    _one_step_pairs(syn, 1.0)
+    fresh = learner.bind(np.zeros((2, 1)))
+    fresh.load_state_dict(syn.state_dict())
+    for s in (syn, fresh):
+        s.step(pre=[[0.0]], post=[[0.0, 0.0]], reward=0.5)
+    np.testing.assert_array_equal(fresh.delay, syn.delay)
+    np.testing.assert_array_equal(fresh.age_post, syn.age_post)

@@ -131,3 +131,18 @@ def test_bad_reduction_names_the_parameter() -> None:
     with pytest.raises(px.HyperparameterError, match="'mstdpet', hyperparameter "
                        "'batch_reduction'"):
         px.Learner("mstdpet", batch_reduction="max")
+
+
+@pytest.mark.parametrize("rule", ["mstdp", "mstdpet"])
+def test_state_dict_round_trip_with_infinite_bounds(rule: str) -> None:
+    syn = px.Learner(rule, dtype="float64").bind(np.zeros((1, 1)))
+    run(syn, [1, 0], [0, 1], [0.0, 0.0])
+    fresh = px.Learner(rule, dtype="float64").bind(np.zeros((1, 1)))
+    fresh.load_state_dict(syn.state_dict())
+    syn.step(pre=[[0.0]], post=[[0.0]], reward=1.0)
+    fresh.step(pre=[[0.0]], post=[[0.0]], reward=1.0)
+    np.testing.assert_array_equal(fresh.weight, syn.weight)
+    assert syn.weight[0, 0] > 0
+    assert px.Learner(rule, w_max=math.inf).params.w_max == math.inf
+    with pytest.raises(px.HyperparameterError, match="finite"):
+        px.Learner(rule, w_max=math.nan)

@@ -133,3 +133,15 @@ def test_preset_applies_per_binding() -> None:
     learner = px.Learner("triplet_stdp")
     syn = learner.bind(np.zeros((1, 1)), preset="hippocampal_nearest")
     assert syn.params.interaction == "nearest" and learner.params.interaction == "all_to_all"
+
+
+def test_state_dict_round_trip_keeps_the_preset() -> None:
+    learner = px.Learner("triplet_stdp", preset="visual_cortex_nearest", dtype="float64")
+    syn = learner.bind(np.zeros((1, 1)))
+    syn.step(pre=[[1.0]], post=[[0.0]])
+    fresh = learner.bind(np.zeros((1, 1)))
+    fresh.load_state_dict(syn.state_dict())
+    for s in (syn, fresh):
+        s.step(pre=[[0.0]], post=[[1.0]])
+    np.testing.assert_array_equal(fresh.weight, syn.weight)
+    assert syn.weight[0, 0] == pytest.approx(8.8e-11 * math.exp(-1 / 16.8))
