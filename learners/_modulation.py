@@ -97,6 +97,8 @@ def routed_change(causal: Any, anticausal: Any, signal: Any, *, lr_causal: float
                 pos = r if pos is None else pos + r
         diff = _minus(pos, neg, causal, xp)
         return diff * abs(s * gamma)
+    if reduction in ("sum", "mean"):
+        return _linear_slots(terms, signal, gamma, reduction, xp)
     mag = xp.abs(signal * gamma).reshape((-1,) + (1,) * (causal.ndim - 1))
     regular = signal >= 0
     slots: dict[bool, list[Any]] = {True: [], False: []}  # to_negative -> pieces
@@ -109,6 +111,27 @@ def routed_change(causal: Any, anticausal: Any, signal: Any, *, lr_causal: float
     pos, neg = (reduce_batch(xp.concat(slots[k], axis=0), reduction, xp, rule)
                 if slots[k] else None for k in (False, True))
     return _minus(pos, neg, causal, xp)
+
+
+def _linear_slots(terms: tuple[tuple[Any, float], ...], signal: Any, gamma: float,
+                  reduction: str, xp: Any) -> Any:
+    """The per-sample path for the sum and the mean without gathering the slots: each slot
+    is a weighted sum of the samples (one product per term and slot) and, for the mean,
+    divided by the number of rows the slot would hold."""
+    mag = xp.abs(signal * gamma)
+    negative = signal < 0
+    shape = terms[0][0].shape
+    totals: list[Any] = [0.0, 0.0]  # positive slot, negative slot
+    rows = [0, 0]
+    for x, lr in terms:
+        to_negative = negative if lr >= 0 else ~negative
+        flat = x.reshape((shape[0], -1))
+        for slot, chosen in ((0, ~to_negative), (1, to_negative)):
+            totals[slot] = totals[slot] + (mag * chosen) @ flat
+            rows[slot] += int(chosen.sum())
+    if reduction == "mean":
+        totals = [t / n if n else t for t, n in zip(totals, rows, strict=True)]
+    return (totals[0] - totals[1]).reshape(shape[1:])
 
 
 def _minus(pos: Any, neg: Any, like: Any, xp: Any) -> Any:

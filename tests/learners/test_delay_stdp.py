@@ -248,3 +248,26 @@ def test_state_dict_round_trip_keeps_spike_times_and_delays() -> None:
         s.step(pre=[[0.0]], post=[[0.0, 0.0]], reward=0.5)
     np.testing.assert_array_equal(fresh.delay, syn.delay)
     np.testing.assert_array_equal(fresh.age_post, syn.age_post)
+
+
+@pytest.mark.parametrize("how", ["sum", "mean"])
+@pytest.mark.parametrize(("lr_neg", "lr_pos"), [(-0.3, 0.2), (0.3, -0.2), (-0.3, -0.2),
+                                                (0.3, 0.2)])
+def test_named_sum_and_mean_agree_with_the_same_function(how: str, lr_neg: float,
+                                                         lr_pos: float) -> None:
+    """sum and mean skip gathering the slots; a function doing the same reduction takes the
+    gathering path: both must agree on random spikes and mixed-sign rewards."""
+    def same(x, axis, *, xp):  # type: ignore[no-untyped-def]
+        return getattr(xp, how)(x, axis=axis)
+
+    rng = np.random.default_rng(3)
+    kw = dict(lr_neg=lr_neg, lr_pos=lr_pos, dtype="float64")
+    named = px.Learner(RULE, batch_reduction=how, **kw).bind(np.zeros((3, 4)), batch_size=5)
+    func = px.Learner(RULE, batch_reduction=same, **kw).bind(np.zeros((3, 4)), batch_size=5)
+    for _ in range(30):
+        pre, post = rng.random((5, 4)) < 0.3, rng.random((5, 3)) < 0.3
+        reward = rng.normal(size=5)
+        for syn in (named, func):
+            syn.step(pre=pre * 1.0, post=post * 1.0, reward=reward)
+    np.testing.assert_allclose(named.delay, func.delay, rtol=1e-10, atol=1e-14)
+    assert np.abs(named.delay).max() > 0
