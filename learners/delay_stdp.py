@@ -1,4 +1,6 @@
-r"""Delay learning from spike times: inferno's ``DelayAdjustedMSTDPD``.
+r"""Delay-adjusted, reward-modulated STDP from spike times: inferno's ``DelayAdjustedMSTDPD``
+(learns delays) and ``DelayAdjustedMSTDP`` (learns weights, the same terms with the rates'
+roles swapped).
 
 Each neuron keeps the time elapsed since its most recent spike (its *age*, in ms; NaN until it
 first fires). With :math:`t^f_n` the time of the most recent spike of neuron :math:`n` and
@@ -33,19 +35,42 @@ from dataclasses import dataclass
 from typing import Any
 
 from plastix._errors import HyperparameterError
-from plastix._graph import Graph
+from plastix._graph import Graph, Value
 from plastix._rule import Rule, param, rule
 
 from ._modulation import check_reduction, modulated_change
-from ._pieces import add_change
+from ._pieces import add_change, clamp
 
 _CUMULATIVE = ("inferno documents trace_mode ('cumulative' by default) but its code never "
                "reads it: the update always uses the most recent spike of each neuron, which "
                "plastix calls 'nearest', the only mode it accepts")
 
 
+class _DelayAdjusted(Rule):
+    """What both delay-adjusted rules check: trace_mode and the batch reduction."""
+
+    @classmethod
+    def make_params(cls, values: Mapping[str, Any], base: Any = None) -> Any:
+        if values.get("trace_mode", "nearest") == "cumulative":
+            raise HyperparameterError(cls.name, "trace_mode", _CUMULATIVE)
+        if "batch_reduction" in values:
+            check_reduction(cls.name, "batch_reduction", values["batch_reduction"])
+        return super().make_params(values, base)
+
+
+@dataclass(frozen=True)
+class _SharedParams:
+    interp_tolerance: float = param(0.0, unit="ms", low=0, doc="|t_delta| at or below which "
+                                    "pre and post count as coincident")
+    trace_mode: str = param("nearest", choices=("nearest",),
+                            doc="spike pairing: the most recent spike of each neuron")
+    batch_reduction: Any = param(  # noqa: RUF009 - a name or a function
+        "sum", doc="'sum', 'mean', 'amax' or f(x, axis, *, xp)")
+    scale: float = param(1.0, doc="gamma: scale of every update; its absolute value is used")
+
+
 @rule("delay_adjusted_mstdpd", aliases=("DelayAdjustedMSTDPD", "delay_adjusted_mstdp_delay"))
-class DelayAdjustedMSTDPD(Rule):
+class DelayAdjustedMSTDPD(_DelayAdjusted):
     r"""Reward-modulated learning of synaptic delays from the most recent spike times
     (inferno ``DelayAdjustedMSTDPD``).
 
@@ -95,7 +120,7 @@ class DelayAdjustedMSTDPD(Rule):
     """
 
     @dataclass(frozen=True)
-    class Params:
+    class Params(_SharedParams):
         lr_neg: float = param(-0.01, unit="ms", doc="eta_-: rate of the causal term "
                               "(t_delta >= 0); negative shortens the delay (Hebbian)")
         lr_pos: float = param(0.01, unit="ms", doc="eta_+: rate of the anti-causal term "
@@ -104,59 +129,97 @@ class DelayAdjustedMSTDPD(Rule):
                               doc="tau_-: time constant of the causal term")
         tc_pos: float = param(20.0, unit="ms", low=0, open_low=True,
                               doc="tau_+: time constant of the anti-causal term")
-        interp_tolerance: float = param(0.0, unit="ms", low=0, doc="|t_delta| at or below "
-                                        "which pre and post count as coincident")
-        trace_mode: str = param("nearest", choices=("nearest",),
-                                doc="spike pairing: the most recent spike of each neuron")
-        batch_reduction: Any = param(  # noqa: RUF009 - a name or a function
-            "sum", doc="'sum', 'mean', 'amax' or f(x, axis, *, xp)")
-        scale: float = param(1.0, doc="gamma: scale of every update; its absolute value is "
-                             "used")
-
-    @classmethod
-    def make_params(cls, values: Mapping[str, Any], base: Any = None) -> Any:
-        if values.get("trace_mode", "nearest") == "cumulative":
-            raise HyperparameterError(cls.name, "trace_mode", _CUMULATIVE)
-        if "batch_reduction" in values:
-            check_reduction(cls.name, "batch_reduction", values["batch_reduction"])
-        return super().make_params(values, base)
 
     def build(self, g: Graph) -> None:
-        p = self.p
-        batch, n_pre = g.pre_shape
-        n_post = g.post_shape[1]
         g.learned("delay")
-        g.signal("reward", (batch,), keep_scalar=True)
-        for age, spikes in (("age_pre", "pre"), ("age_post", "post")):
-            g.variable_to_backend(age, g.pre_shape if spikes == "pre" else g.post_shape,
-                                  value=math.nan)
-            older = g.op_to_backend(f"{age}_older", "add", [age, "dt"])
-            fired = g.op_to_backend(f"{spikes}_fired", "not_equal", [spikes, 0])
-            g.op_to_backend(age, "where", [fired, 0.0, older])
-        # t_post - t_pre = age_pre - age_post; NaN (never fired) fails both comparisons below
-        col = g.op_to_backend("age_pre_col", "reshape", ["age_pre"], shape=(batch, 1, n_pre))
-        row = g.op_to_backend("age_post_row", "reshape", ["age_post"],
-                              shape=(batch, n_post, 1))
-        g.op_to_backend("t_delta", "sub", [col, row])
-        g.op_to_backend("t_delta", "sub", ["t_delta", "delay"])
-        g.op_to_backend("gap", "abs", ["t_delta"])
-        if p.interp_tolerance > 0:
-            near = g.op_to_backend("coincident", "less_equal", ["gap", "interp_tolerance"])
-            g.op_to_backend("t_delta", "where", [near, 0.0, "t_delta"])
-            g.op_to_backend("gap", "where", [near, 0.0, "gap"])
-        for term, side, lr, tc in (("causal", "greater_equal", "lr_neg", "tc_neg"),
-                                   ("anticausal", "less", "lr_pos", "tc_pos")):
-            g.op_to_backend(f"{term}_on", side, ["t_delta", 0.0])
-            g.op_to_backend(f"{term}_rate", "abs", [lr])
-            g.op_to_backend(term, "div", ["gap", tc])
-            g.op_to_backend(term, "neg", [term])
-            g.op_to_backend(term, "exp", [term])
-            g.op_to_backend(term, "mul", [f"{term}_rate", term])
-            g.op_to_backend(term, "where", [f"{term}_on", term, 0.0])
-        modulated_change(g, "dd", causal="causal", anticausal="anticausal", signal="reward",
-                         lr_causal=p.lr_neg, lr_anticausal=p.lr_pos, scale=p.scale,
-                         reduction=p.batch_reduction)
+        spike_time_change(g, "dd", causal=("lr_neg", "tc_neg"), anticausal=("lr_pos", "tc_pos"),
+                          delay="delay")
         add_change(g, "dd", target="delay")
 
 
-RULES = [DelayAdjustedMSTDPD]
+def spike_time_change(g: Graph, name: str, *, causal: tuple[str, str],
+                      anticausal: tuple[str, str], delay: str) -> Value:
+    """Append the modulated change ``name`` of both delay-adjusted rules: spike ages, the
+    delay-adjusted :math:`t_\\Delta`, the causal and anti-causal magnitudes (rate and time
+    constant named by ``causal`` and ``anticausal``) and inferno's routed batch reduction."""
+    p = g.params
+    batch, n_pre = g.pre_shape
+    n_post = g.post_shape[1]
+    g.signal("reward", (batch,), keep_scalar=True)
+    for age, spikes in (("age_pre", "pre"), ("age_post", "post")):
+        g.variable_to_backend(age, g.pre_shape if spikes == "pre" else g.post_shape,
+                              value=math.nan)
+        older = g.op_to_backend(f"{age}_older", "add", [age, "dt"])
+        fired = g.op_to_backend(f"{spikes}_fired", "not_equal", [spikes, 0])
+        g.op_to_backend(age, "where", [fired, 0.0, older])
+    # t_post - t_pre = age_pre - age_post; NaN (never fired) fails both comparisons below
+    col = g.op_to_backend("age_pre_col", "reshape", ["age_pre"], shape=(batch, 1, n_pre))
+    row = g.op_to_backend("age_post_row", "reshape", ["age_post"], shape=(batch, n_post, 1))
+    g.op_to_backend("t_delta", "sub", [col, row])
+    g.op_to_backend("t_delta", "sub", ["t_delta", delay])
+    g.op_to_backend("gap", "abs", ["t_delta"])
+    if p["interp_tolerance"] > 0:
+        near = g.op_to_backend("coincident", "less_equal", ["gap", "interp_tolerance"])
+        g.op_to_backend("t_delta", "where", [near, 0.0, "t_delta"])
+        g.op_to_backend("gap", "where", [near, 0.0, "gap"])
+    for term, side, (lr, tc) in (("causal", "greater_equal", causal),
+                                 ("anticausal", "less", anticausal)):
+        g.op_to_backend(f"{term}_on", side, ["t_delta", 0.0])
+        g.op_to_backend(f"{term}_rate", "abs", [lr])
+        g.op_to_backend(term, "div", ["gap", tc])
+        g.op_to_backend(term, "neg", [term])
+        g.op_to_backend(term, "exp", [term])
+        g.op_to_backend(term, "mul", [f"{term}_rate", term])
+        g.op_to_backend(term, "where", [f"{term}_on", term, 0.0])
+    return modulated_change(g, name, causal="causal", anticausal="anticausal",
+                            signal="reward", lr_causal=p[causal[0]],
+                            lr_anticausal=p[anticausal[0]], scale=p["scale"],
+                            reduction=p["batch_reduction"])
+
+
+@rule("delay_adjusted_mstdp", aliases=("DelayAdjustedMSTDP",))
+class DelayAdjustedMSTDP(_DelayAdjusted):
+    r"""Reward-modulated STDP of weights from the most recent spike times, adjusted for
+    synaptic delays (inferno ``DelayAdjustedMSTDP``, the weight trainer beside the delay one).
+
+    .. math::
+
+        t_\Delta = t^f_{post} - t^f_{pre} - d, \qquad
+        \Delta w = \gamma\, M \big(\eta_+\, e^{-|t_\Delta|/\tau_+} [t_\Delta \ge 0]
+                   + \eta_-\, e^{-|t_\Delta|/\tau_-} [t_\Delta < 0]\big)
+
+    The same machinery as ``delay_adjusted_mstdpd`` (spike ages, every-step update, routing,
+    batch reduction, ``interp_tolerance``, ``trace_mode``; see there) with the roles of the
+    rates swapped: here the causal term uses :math:`\eta_+, \tau_+` (Hebbian:
+    :math:`\eta_+ > 0`, :math:`\eta_- < 0`), as inferno's argument order
+    ``(lr_pos, lr_neg, tc_pos, tc_neg)`` says. The delays :math:`d` (ms, (n_post, n_pre);
+    0 when not given) come with each step as the signal ``delay``, for example the ``delay``
+    a ``delay_adjusted_mstdpd`` binding of the same connection learns. Weights are clamped to
+    ``[w_min, w_max]`` after the update (no bounds by default, as inferno's trainer).
+
+    Reference: Nadafian and Ganjtabesh (2024), doi:10.1162/neco_a_01674.
+    """
+
+    @dataclass(frozen=True)
+    class Params(_SharedParams):
+        lr_pos: float = param(0.01, doc="eta_+: rate of the causal term (t_delta >= 0); "
+                              "positive potentiates (Hebbian)")
+        lr_neg: float = param(-0.01, doc="eta_-: rate of the anti-causal term (t_delta < 0); "
+                              "negative depresses (Hebbian)")
+        tc_pos: float = param(20.0, unit="ms", low=0, open_low=True,
+                              doc="tau_+: time constant of the causal term")
+        tc_neg: float = param(20.0, unit="ms", low=0, open_low=True,
+                              doc="tau_-: time constant of the anti-causal term")
+        w_min: float = param(-math.inf, unit="weight", doc="lower clamp (-inf: none)")
+        w_max: float = param(math.inf, unit="weight", doc="upper clamp (inf: none)")
+
+    def build(self, g: Graph) -> None:
+        g.signal("delay", g.weight_shape, default=0.0)
+        spike_time_change(g, "dw", causal=("lr_pos", "tc_pos"),
+                          anticausal=("lr_neg", "tc_neg"), delay="delay")
+        add_change(g, "dw")
+        if math.isfinite(self.p.w_min) or math.isfinite(self.p.w_max):
+            clamp(g, "weight", "w_min", "w_max")
+
+
+RULES = [DelayAdjustedMSTDPD, DelayAdjustedMSTDP]

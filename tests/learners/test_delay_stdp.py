@@ -271,3 +271,39 @@ def test_named_sum_and_mean_agree_with_the_same_function(how: str, lr_neg: float
             syn.step(pre=pre * 1.0, post=post * 1.0, reward=reward)
     np.testing.assert_allclose(named.delay, func.delay, rtol=1e-10, atol=1e-14)
     assert np.abs(named.delay).max() > 0
+
+
+def test_weight_rule_uses_the_given_delays(backend: str) -> None:
+    """delay_adjusted_mstdp: pre@0, post@3. With d = 1 ms, t_delta = 2 (causal, eta_+); with
+    d = 5 ms, t_delta = -2 (anti-causal, eta_-). Weights do not move t_delta, so the same
+    change repeats at the next (silent) step."""
+    learner = px.Learner("delay_adjusted_mstdp", backend=backend, dtype="float64",
+                         lr_pos=0.4, lr_neg=-0.1, tc_pos=8.0, tc_neg=4.0, scale=0.5)
+    syn = learner.bind(np.zeros((2, 1)))
+    delay = np.array([[1.0], [5.0]])
+    for t in range(5):
+        syn.step(pre=[[float(t == 0)]], post=[[float(t == 3)] * 2], reward=2.0, delay=delay)
+    causal = 0.5 * 2.0 * 0.4 * math.exp(-2 / 8)
+    anticausal = 0.5 * 2.0 * -0.1 * math.exp(-2 / 4)
+    assert_close(syn.weight, [[2 * causal], [2 * anticausal]], backend)
+    assert px.find_rule("DelayAdjustedMSTDP").name == "delay_adjusted_mstdp"
+
+
+def test_weight_rule_reads_a_delay_binding(backend: str) -> None:
+    """Both neurons fire at steps 0 and 1; the weight rule reads the delay before the delay
+    rule's step: d = 0 at step 0, d = -0.01 at step 1 (t_delta = 0.01, causal for both)."""
+    kw = dict(backend=backend, dtype="float64")
+    delays = px.Learner(RULE, **kw).bind(np.zeros((1, 1)))  # type: ignore[arg-type]
+    weights = px.Learner("delay_adjusted_mstdp", **kw).bind(np.zeros((1, 1)))  # type: ignore
+    for _ in range(2):
+        weights.step(pre=[[1.0]], post=[[1.0]], reward=1.0, delay=delays.delay)
+        delays.step(pre=[[1.0]], post=[[1.0]], reward=1.0)
+    second = math.exp(-0.01 / 20)
+    assert_close(weights.weight, [[0.01 + 0.01 * second]], backend)
+    assert_close(delays.delay, [[-0.01 - 0.01 * second]], backend)
+
+
+def test_weight_rule_clamps() -> None:
+    syn = px.Learner("delay_adjusted_mstdp", w_max=0.005).bind(np.zeros((1, 1)))
+    syn.step(pre=[[1.0]], post=[[1.0]], reward=1.0)
+    assert syn.weight[0, 0] == pytest.approx(0.005)
