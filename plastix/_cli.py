@@ -77,6 +77,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     p = learner.params
     lo, hi = getattr(p, "w_min", None), getattr(p, "w_max", getattr(p, "w_bound", None))
+    lo, hi = (v if v is not None and np.isfinite(v) else None for v in (lo, hi))  # no bound
     if learner.dtype.startswith("int"):
         w0 = rng.integers(int(lo or 0), int(hi or 100) + 1, (args.post, args.pre))
     else:
@@ -88,9 +89,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     pre = (rng.random((args.steps, *shape_pre)) < prob).astype(learner.dtype)
     post = (rng.random((args.steps, *shape_post)) < prob).astype(learner.dtype)
     before = syn.backend.to_numpy(syn.weight).astype(np.float64).copy()
-    syn.step(pre[0], post[0])  # compile and warm up outside the timing
+    others = {k: syn.backend.to_numpy(v).astype(np.float64).copy()
+              for k, v in syn.learned.items() if k != "weight"}  # learned delays and the like
+    # a signal the rule needs at every step (a reward) is held at --reward
+    signals = {n: args.reward for n, d in syn.graph.variables.items()
+               if d.kind == "signal" and d.default is None}
+    syn.step(pre[0], post[0], **signals)  # compile and warm up outside the timing
     t0 = time.perf_counter()
-    syn.run(pre[1:], post[1:], progress=args.progress)
+    syn.run(pre[1:], post[1:], progress=args.progress, **signals)
     elapsed = time.perf_counter() - t0
     w = syn.backend.to_numpy(syn.weight).astype(np.float64)
     print(f"rule {learner.name} on {learner.backend.key} ({learner.dtype}): weight "
@@ -100,6 +106,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"  weight std   {before.std():.6g} -> {w.std():.6g}")
     print(f"  changed      {np.mean(w != before):.1%} of synapses, max |dw| "
           f"{np.abs(w - before).max():.3g}")
+    for name, start in others.items():
+        end = syn.backend.to_numpy(syn.learned[name]).astype(np.float64)
+        print(f"  {name + ' mean':<12} {start.mean():.6g} -> {end.mean():.6g} (std "
+              f"{end.std():.3g})")
     if lo is not None:
         print(f"  at w_min={lo}  {np.mean(np.isclose(w, lo)):.1%}")
     if hi is not None:
@@ -132,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="numpy")
     p.add_argument("--dtype", default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--reward", type=float, default=1.0,
+                   help="value of a signal the rule needs every step (reward)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="set a hyperparameter (repeatable)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
