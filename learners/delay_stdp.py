@@ -114,7 +114,7 @@ class DelayAdjustedMSTDPD(_DelayAdjusted):
     takes ``scale`` per call; here it is a hyperparameter (a per-step factor goes into
     ``reward``). inferno requires the rates; plastix's defaults are its own. Delays start at
     0 (as inferno's connection) and are not clamped (as inferno's trainer); write initial
-    delays into ``syn.delay`` in place.
+    delays into ``syn.delay`` in place. With a ``mask``, absent synapses keep their delay.
 
     Reference: Nadafian and Ganjtabesh (2024), doi:10.1162/neco_a_01674.
     """
@@ -134,6 +134,9 @@ class DelayAdjustedMSTDPD(_DelayAdjusted):
         g.learned("delay")
         spike_time_change(g, "dd", causal=("lr_neg", "tc_neg"), anticausal=("lr_pos", "tc_pos"),
                           delay="delay")
+        if g.masked:  # absent synapses learn no delay; their weight stays 0 (the mask contract)
+            g.op_to_backend("dd", "mul", ["dd", "mask"])
+            g.op_to_backend("weight", "mul", ["weight", "mask"])
         add_change(g, "dd", target="delay")
 
 

@@ -307,3 +307,11 @@ def test_weight_rule_clamps() -> None:
     syn = px.Learner("delay_adjusted_mstdp", w_max=0.005).bind(np.zeros((1, 1)))
     syn.step(pre=[[1.0]], post=[[1.0]], reward=1.0)
     assert syn.weight[0, 0] == pytest.approx(0.005)
+
+
+def test_mask_freezes_absent_synapses(backend: str) -> None:
+    syn = px.Learner(RULE, backend=backend, dtype="float64") \
+        .bind(np.ones((2, 1)), mask=np.array([[1.0], [0.0]]))
+    _one_step_pairs(syn, 1.0)
+    assert_close(syn.delay, [[0.01 * math.exp(-1 / 20)], [0.0]], backend)
+    assert_close(syn.weight, [[1.0], [0.0]], backend)
