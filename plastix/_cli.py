@@ -77,12 +77,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     p = learner.params
     lo, hi = getattr(p, "w_min", None), getattr(p, "w_max", getattr(p, "w_bound", None))
-    lo, hi = (v if v is not None and np.isfinite(v) else None for v in (lo, hi))  # no bound
     if learner.dtype.startswith("int"):
         w0 = rng.integers(int(lo or 0), int(hi or 100) + 1, (args.post, args.pre))
     else:
-        w0 = rng.uniform(lo if lo is not None else 0.0, hi if hi is not None else 1.0,
-                         (args.post, args.pre))
+        w0 = rng.uniform(_finite(lo, 0.0), _finite(hi, 1.0), (args.post, args.pre))
     syn = learner.bind(w0, batch_size=args.batch, dt=args.dt)
     prob = args.rate * args.dt / 1000.0
     shape_pre, shape_post = syn.graph.pre_shape, syn.graph.post_shape
@@ -110,13 +108,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         end = syn.backend.to_numpy(syn.learned[name]).astype(np.float64)
         print(f"  {name + ' mean':<12} {start.mean():.6g} -> {end.mean():.6g} (std "
               f"{end.std():.3g})")
-    if lo is not None:
+    if _finite(lo, None) is not None:
         print(f"  at w_min={lo}  {np.mean(np.isclose(w, lo)):.1%}")
-    if hi is not None:
+    if _finite(hi, None) is not None:
         print(f"  at w_max={hi}  {np.mean(np.isclose(w, hi)):.1%}")
     print(f"  speed        {(args.steps - 1) / elapsed:,.0f} steps/s "
           f"({elapsed / (args.steps - 1) * 1e3:.3f} ms/step)")
     return 0
+
+
+def _finite(bound: Any, default: Any) -> Any:
+    """A weight bound, or ``default`` when there is none (None or infinite)."""
+    return bound if bound is not None and np.isfinite(bound) else default
 
 
 def build_parser() -> argparse.ArgumentParser:
