@@ -108,18 +108,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         end = syn.backend.to_numpy(syn.learned[name]).astype(np.float64)
         print(f"  {name + ' mean':<12} {start.mean():.6g} -> {end.mean():.6g} (std "
               f"{end.std():.3g})")
-    if _finite(lo, None) is not None:
-        print(f"  at w_min={lo}  {np.mean(np.isclose(w, lo)):.1%}")
-    if _finite(hi, None) is not None:
-        print(f"  at w_max={hi}  {np.mean(np.isclose(w, hi)):.1%}")
+    for label, bound in (("w_min", _finite(lo, None)), ("w_max", _finite(hi, None))):
+        if bound is not None:
+            print(f"  at {label}={bound}  {np.mean(np.isclose(w, bound)):.1%}")
     print(f"  speed        {(args.steps - 1) / elapsed:,.0f} steps/s "
           f"({elapsed / (args.steps - 1) * 1e3:.3f} ms/step)")
     return 0
 
 
-def _finite(bound: Any, default: Any) -> Any:
+def _finite(bound: Any, default: float | None) -> float | None:
     """A weight bound, or ``default`` when there is none (None or infinite)."""
-    return bound if bound is not None and np.isfinite(bound) else default
+    return float(bound) if bound is not None and np.isfinite(bound) else default
 
 
 def build_parser() -> argparse.ArgumentParser:
