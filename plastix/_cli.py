@@ -80,7 +80,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if learner.dtype.startswith("int"):
         w0 = rng.integers(int(lo or 0), int(hi or 100) + 1, (args.post, args.pre))
     else:
-        w0 = rng.uniform(_finite(lo, 0.0), _finite(hi, 1.0), (args.post, args.pre))
+        low, high = _finite(lo), _finite(hi)
+        w0 = rng.uniform(0.0 if low is None else low, 1.0 if high is None else high,
+                         (args.post, args.pre))
     syn = learner.bind(w0, batch_size=args.batch, dt=args.dt)
     prob = args.rate * args.dt / 1000.0
     shape_pre, shape_post = syn.graph.pre_shape, syn.graph.post_shape
@@ -108,7 +110,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         end = syn.backend.to_numpy(syn.learned[name]).astype(np.float64)
         print(f"  {name + ' mean':<12} {start.mean():.6g} -> {end.mean():.6g} (std "
               f"{end.std():.3g})")
-    for label, bound in (("w_min", _finite(lo, None)), ("w_max", _finite(hi, None))):
+    for label, bound in (("w_min", _finite(lo)), ("w_max", _finite(hi))):
         if bound is not None:
             print(f"  at {label}={bound}  {np.mean(np.isclose(w, bound)):.1%}")
     print(f"  speed        {(args.steps - 1) / elapsed:,.0f} steps/s "
@@ -116,9 +118,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _finite(bound: Any, default: float | None) -> float | None:
-    """A weight bound, or ``default`` when there is none (None or infinite)."""
-    return float(bound) if bound is not None and np.isfinite(bound) else default
+def _finite(bound: Any) -> float | None:
+    """A weight bound, or None when there is none (None or infinite)."""
+    return float(bound) if bound is not None and np.isfinite(bound) else None
 
 
 def build_parser() -> argparse.ArgumentParser:
