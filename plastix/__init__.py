@@ -8,6 +8,7 @@ True
 from __future__ import annotations
 
 from ._binding import Binding
+from ._delays import DelayLine
 from ._errors import (
     BackendUnavailableError,
     HyperparameterError,
@@ -19,6 +20,7 @@ from ._errors import (
     UnknownRuleError,
 )
 from ._graph import Graph, Value
+from ._group import LearnerGroup
 from ._learner import Learner, find_rule
 from ._ops import OpSpec
 from ._rule import Rule, param, register, rule
@@ -61,9 +63,11 @@ def backend_names() -> list[str]:
 __all__ = [
     "BackendUnavailableError",
     "Binding",
+    "DelayLine",
     "Graph",
     "HyperparameterError",
     "Learner",
+    "LearnerGroup",
     "OpSpec",
     "PlastixError",
     "RegistrationError",

@@ -148,10 +148,17 @@ class Binding:
         ``final=True`` marks the last step of a run (the rule's ``final`` phase runs);
         ``signals``: the rule's extra inputs such as ``reward``.
         """
+        self._advance(*self._prepare(pre, post, signals), final=final)
+
+    def _prepare(self, pre: Any, post: Any, signals: Mapping[str, Any]
+                 ) -> tuple[Any, Any, dict[str, Any]]:
+        """Check and convert one step's inputs without touching any state."""
         g = self.graph
         pre = self._coerce(pre, "pre", g.pre_shape, check_binary=self.rule.binary_spikes)
         post = self._coerce(post, "post", g.post_shape, check_binary=self.rule.binary_spikes)
-        values = self._coerce_signals(signals)
+        return pre, post, self._coerce_signals(signals)
+
+    def _advance(self, pre: Any, post: Any, values: dict[str, Any], final: bool = False) -> None:
         self._run_phase("final" if final and self._has_final() else "step", pre, post, values)
         self.t += 1
 
@@ -199,7 +206,9 @@ class Binding:
             if shape != decl.aval.shape:
                 raise StepInputError(self.rule_name, name, f"a scalar or shape "
                                      f"{decl.aval.shape}", f"shape {tuple(arr.shape)}")
-            if not self.backend.is_native(arr):
+            if decl.keep_scalar and tuple(arr.shape) == ():
+                arr = self.backend.asarray(arr, decl.aval.dtype)
+            elif not self.backend.is_native(arr):
                 arr = self.backend.asarray(np.broadcast_to(arr, decl.aval.shape).copy(),
                                            decl.aval.dtype)
             elif tuple(arr.shape) != decl.aval.shape:

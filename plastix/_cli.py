@@ -83,7 +83,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if learner.dtype.startswith("int"):
         w0 = rng.integers(int(lo or 0), int(hi or 100) + 1, (args.post, args.pre))
     else:
-        w0 = rng.uniform(lo if lo is not None else 0.0, hi if hi is not None else 1.0,
+        low, high = _finite(lo), _finite(hi)
+        w0 = rng.uniform(0.0 if low is None else low, 1.0 if high is None else high,
                          (args.post, args.pre))
     syn = learner.bind(w0, batch_size=args.batch, dt=args.dt)
     prob = args.rate * args.dt / 1000.0
@@ -91,9 +92,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     pre = (rng.random((args.steps, *shape_pre)) < prob).astype(learner.dtype)
     post = (rng.random((args.steps, *shape_post)) < prob).astype(learner.dtype)
     before = syn.backend.to_numpy(syn.weight).astype(np.float64).copy()
-    syn.step(pre[0], post[0])  # compile and warm up outside the timing
+    others = {k: syn.backend.to_numpy(v).astype(np.float64).copy()
+              for k, v in syn.learned.items() if k != "weight"}  # learned delays and the like
+    # a signal the rule needs at every step (a reward) is held at --reward
+    signals = {n: args.reward for n, d in syn.graph.variables.items()
+               if d.kind == "signal" and d.default is None}
+    syn.step(pre[0], post[0], **signals)  # compile and warm up outside the timing
     t0 = time.perf_counter()
-    syn.run(pre[1:], post[1:], progress=args.progress)
+    syn.run(pre[1:], post[1:], progress=args.progress, **signals)
     elapsed = time.perf_counter() - t0
     w = syn.backend.to_numpy(syn.weight).astype(np.float64)
     print(f"rule {learner.name} on {learner.backend.key} ({learner.dtype}): weight "
@@ -103,13 +109,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"  weight std   {before.std():.6g} -> {w.std():.6g}")
     print(f"  changed      {np.mean(w != before):.1%} of synapses, max |dw| "
           f"{np.abs(w - before).max():.3g}")
-    if lo is not None:
-        print(f"  at w_min={lo}  {np.mean(np.isclose(w, lo)):.1%}")
-    if hi is not None:
-        print(f"  at w_max={hi}  {np.mean(np.isclose(w, hi)):.1%}")
+    for name, start in others.items():
+        end = syn.backend.to_numpy(syn.learned[name]).astype(np.float64)
+        print(f"  {name + ' mean':<12} {start.mean():.6g} -> {end.mean():.6g} (std "
+              f"{end.std():.3g})")
+    for label, bound in (("w_min", _finite(lo)), ("w_max", _finite(hi))):
+        if bound is not None:
+            print(f"  at {label}={bound}  {np.mean(np.isclose(w, bound)):.1%}")
     print(f"  speed        {(args.steps - 1) / elapsed:,.0f} steps/s "
           f"({elapsed / (args.steps - 1) * 1e3:.3f} ms/step)")
     return 0
+
+
+def _finite(bound: Any) -> float | None:
+    """A weight bound, or None when there is none (None or infinite)."""
+    return float(bound) if bound is not None and np.isfinite(bound) else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="numpy")
     p.add_argument("--dtype", default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--reward", type=float, default=1.0,
+                   help="value of a signal the rule needs every step (reward)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="set a hyperparameter (repeatable)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)

@@ -83,6 +83,7 @@ class VarDecl:
     aval: Aval
     value: Any = 0.0
     default: Any = None
+    keep_scalar: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ class Graph:
 
     # -- declarations -----------------------------------------------------------------------
     def _declare(self, name: str, kind: Kind, shape: Sequence[int], dtype: str,
-                 value: Any = 0.0, default: Any = None) -> Value:
+                 value: Any = 0.0, default: Any = None, keep_scalar: bool = False) -> Value:
         if not isinstance(name, str) or not name.isidentifier():
             raise RuleValidationError(self.rule, "a variable name must be an identifier",
                                       variable=repr(name))
@@ -152,7 +153,8 @@ class Graph:
         if any(n < 0 for n in shape):
             raise RuleValidationError(self.rule, f"negative extent in shape {shape}",
                                       variable=name)
-        self.variables[name] = VarDecl(name, kind, Aval(shape, dtype), value, default)
+        self.variables[name] = VarDecl(name, kind, Aval(shape, dtype), value, default,
+                                       keep_scalar)
         self._version[name] = 0
         return Value(name, 0)
 
@@ -176,12 +178,16 @@ class Graph:
                              dtype or self.dtype, value)
 
     def signal(self, name: str, shape: Sequence[int] = (), default: Any = None,
-               dtype: str | None = None) -> Value:
+               dtype: str | None = None, keep_scalar: bool = False) -> Value:
         """Declare a step input besides the spikes (for example ``reward``).
 
         A signal broadcasts to ``shape``; with a ``default`` it may be left out of ``step``.
+        ``keep_scalar=True``: a scalar reaches the rule as a 0-d array instead of broadcast,
+        for a rule whose function ops treat a scalar signal differently (inferno's
+        reduce-then-scale); only function ops may then read the signal.
         """
-        return self._declare(name, "signal", shape, dtype or self.dtype, default=default)
+        return self._declare(name, "signal", shape, dtype or self.dtype, default=default,
+                             keep_scalar=keep_scalar)
 
     def previous(self, name: str) -> Value:
         """The value of ``name`` at the start of the step, whatever was written since."""

@@ -169,7 +169,7 @@ def _check_value(rule: str, f: dataclasses.Field[Any], value: Any) -> None:
         if isinstance(default, int) and not isinstance(default, bool) \
                 and isinstance(value, float) and not value.is_integer():
             raise HyperparameterError(rule, f.name, f"expected an integer, got {value!r}")
-        if not math.isfinite(value):
+        if not math.isfinite(value) and (math.isfinite(default) or math.isnan(value)):
             raise HyperparameterError(rule, f.name, f"expected a finite number, got {value!r}")
         low, high = meta.get("low"), meta.get("high")
         if low is not None and (value < low or (meta.get("open_low") and value == low)):
