@@ -46,7 +46,8 @@ class ExpSTDP(Rule):
     Traces (``VarTrace``): ``tau_tr`` in ms, exponential decay; with ``a_delta = 0`` (the
     default, Diehl and Cook's traces) a spike resets its trace to ``P_scale``; with
     ``a_delta > 0`` a spike adds ``a_delta`` (cumulative). Both traces include this step's
-    spikes. LTD is skipped when ``A_minus <= 0``, as in ngclearn (a negative ``A_minus`` does
+    spikes. Layout: ngclearn's weight is (n_pre, n_post); a plastix weight is (n_post,
+    n_pre), ngclearn's transposed (``W_ngclearn.T``). LTD is skipped when ``A_minus <= 0``, as in ngclearn (a negative ``A_minus`` does
     not potentiate). Batches are summed (``bind(batch_size=...)``, ngclearn's
     ``batch_size``).
 

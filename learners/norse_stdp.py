@@ -108,8 +108,14 @@ class NorseSTDP(_NorseRule):
         w &\leftarrow \mathrm{clip}\big(w + \eta_+ f_+(w)\, s_{post}^\top x_{pre}
              - \eta_- f_-(w)\, x_{post}^\top s_{pre},\; w_{min}, w_{max}\big)
 
-    Weight (n_post, n_pre) as norse's; ``dt`` in ms, ``tau_*_inv`` in 1/s (norse's unit).
-    :math:`f_\pm` by ``stdp_algorithm`` and norse's quirks: see :mod:`plastix.learners.norse_stdp`.
+    Weight (n_post, n_pre) as norse's; sums over the batch. ``dt`` is in ms and is divided by
+    1000 for ``tau_pre_inv``/``tau_post_inv``, which keep norse's unit (1/s): the defaults
+    give a jump of 0.02 a per spike and a decay of 0.98 per 1 ms step. Weight dependence by
+    ``stdp_algorithm`` (:math:`u = w_{max} - w`, :math:`v = w - w_{min}`, :math:`H(0) = 0`):
+    additive :math:`f_\pm = 1`; additive_step :math:`H(u), H(v)`; multiplicative_pow
+    :math:`u^\mu, v^\mu`; multiplicative_relu :math:`[u]_+, [v]_+`; the clip only if
+    ``hardbound``. An unknown algorithm fails when the learner is made (norse fails later);
+    norse's other quirks are listed in :mod:`plastix.learners.norse_stdp`.
 
     Reference: norse, ``norse.torch.functional.stdp.stdp_step_linear``.
     """

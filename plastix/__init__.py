@@ -7,8 +7,6 @@ True
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._binding import Binding
 from ._errors import (
     BackendUnavailableError,
@@ -51,7 +49,7 @@ def info(name: str) -> str:
     return find_rule(name).describe()
 
 
-def backends() -> list[str]:
+def backend_names() -> list[str]:
     """The names of every registered backend (installed or not)."""
     from .registry import BACKENDS, ensure_loaded
 
@@ -75,7 +73,7 @@ __all__ = [
     "StepInputError",
     "UnknownRuleError",
     "Value",
-    "backends",
+    "backend_names",
     "find_rule",
     "hookimpl",
     "info",
