@@ -23,6 +23,7 @@ written for that layout.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from plastix._graph import Graph
 from plastix._rule import Rule, param, rule
@@ -47,9 +48,9 @@ class ExpSTDP(Rule):
     default, Diehl and Cook's traces) a spike resets its trace to ``P_scale``; with
     ``a_delta > 0`` a spike adds ``a_delta`` (cumulative). Both traces include this step's
     spikes. Layout: ngclearn's weight is (n_pre, n_post); a plastix weight is (n_post,
-    n_pre), ngclearn's transposed (``W_ngclearn.T``). LTD is skipped when ``A_minus <= 0``, as in ngclearn (a negative ``A_minus`` does
-    not potentiate). Batches are summed (``bind(batch_size=...)``, ngclearn's
-    ``batch_size``).
+    n_pre), ngclearn's transposed (``W_ngclearn.T``). LTD is skipped when
+    ``A_minus <= 0``, as in ngclearn (a negative ``A_minus`` does not potentiate). Batches
+    are summed (``bind(batch_size=...)``, ngclearn's ``batch_size``).
 
     Masks: ``bind(weight, mask=M)`` is ngclearn's ``weight_mask`` (masked weights are 0 after
     every step). ``p_conn`` in (0, 1) draws a fixed Bernoulli(``p_conn``) connectivity mask
@@ -110,6 +111,7 @@ class ExpSTDP(Rule):
         masked = 0.0 < p.p_conn < 1.0
         if masked:
             bernoulli_mask(g, "conn", "p_conn")
+        decay: Any
         if p.decay_type == "exp":
             decay = decay_factor(g, "trace_decay", "tau_tr")
         elif p.decay_type == "lin":

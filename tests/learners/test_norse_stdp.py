@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import product
+
 import numpy as np
 import pytest
 
@@ -105,16 +107,11 @@ def _conv_reference(w: np.ndarray, pres: np.ndarray, posts: np.ndarray, stride: 
                for a in (x_pre, z_pre)]
         dw = np.zeros_like(w)
         batch, _, h_out, w_out = z_post.shape
-        for b in range(batch):
-            for o in range(c_out):
-                for y in range(h_out):
-                    for x in range(w_out):
-                        for c in range(c_in):
-                            for i in range(kh):
-                                for j in range(kw):
-                                    r, q = y * stride + i * dilation, x * stride + j * dilation
-                                    dw[o, c, i, j] += eta * (z_post[b, o, y, x] * pad[0][b, c, r, q]
-                                                             - x_post[b, o, y, x] * pad[1][b, c, r, q])
+        for b, o, y, x, c, i, j in product(range(batch), range(c_out), range(h_out),
+                                           range(w_out), range(c_in), range(kh), range(kw)):
+            r, q = y * stride + i * dilation, x * stride + j * dilation
+            dw[o, c, i, j] += eta * (z_post[b, o, y, x] * pad[0][b, c, r, q]
+                                     - x_post[b, o, y, x] * pad[1][b, c, r, q])
         w = np.clip(w + dw, 0.0, 1.0)
     return w
 
