@@ -93,3 +93,25 @@ def test_names_and_docs() -> None:
     for name in ("brian2_stdp", "classic_stdp", "Song_Abbott_STDP"):
         assert px.Learner(name).name == "song_abbott_stdp"
     assert "taupre" in px.info("song_abbott_stdp") and "ms" in px.info("song_abbott_stdp")
+
+
+def test_the_seam_carries_both_pathways(backend: str) -> None:
+    # an intercept sees the summed change of both pathways; an identity hook changes nothing
+    seen = []
+
+    def hook(dw: object) -> object:
+        seen.append(to_numpy(dw).copy())
+        return dw
+
+    runs = []
+    for intercept in (False, True):
+        syn = px.Learner("song_abbott_stdp", backend=backend, dtype="float64").bind(
+            np.array([[0.005, 0.005]]))
+        if intercept:
+            syn.intercept("weight", hook)
+        syn.step(np.array([[1.0, 0.0]]), np.array([[0.0]]))
+        syn.step(np.array([[0.0, 1.0]]), np.array([[1.0]]))
+        runs.append(to_numpy(syn.weight))
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-15)
+    d = math.exp(-1 / 20)
+    np.testing.assert_allclose(seen[1], [[1e-4 * d, 1e-4]], rtol=1e-12)

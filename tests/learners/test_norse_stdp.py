@@ -163,3 +163,21 @@ def test_names_and_docs() -> None:
     assert px.Learner("STDP_STEP_CONV2D").name == "norse_stdp_conv2d"
     text = px.Learner("norse_stdp").describe()
     assert "tau_pre_inv" in text and "1/s" in text and "math::" in text
+
+
+@pytest.mark.parametrize(("shape", "attrs", "message"), [
+    ((1, 2, 3), {"kernel": (2, 2)}, "needs \\(B, C, H, W\\)"),
+    ((1, 2, 3, 3), {"kernel": (4, 2)}, "does not fit"),
+    ((1, 2, 3, 3), {"kernel": (2, 2), "stride": 0}, ">= 1"),
+    ((1, 2, 3, 3), {"kernel": (2, 2, 2)}, "pair of ints"),
+])
+def test_unfold_op_rejects_bad_geometry(shape: tuple[int, ...], attrs: dict[str, object],
+                                        message: str) -> None:
+    from plastix._graph import Graph
+    from plastix._validate import validate
+
+    g = Graph("unfold_check", pre_shape=shape, post_shape=(1, 2), weight_shape=(2, 2),
+              dtype="float64", dt=1.0, params={})
+    g.op_to_backend("patches", "unfold", ["pre"], **attrs)
+    with pytest.raises(px.RuleValidationError, match=message):
+        validate(g)
