@@ -63,14 +63,16 @@ class NorseParams:
                          "dt * tau_pre_inv * a_pre)")
     a_post: float = param(1.0, doc="drive of the post trace by a post spike")
     tau_pre_inv: float = param(20.0, unit="1/s", low=0, doc="inverse time constant of the "
-                               "pre trace (20 /s: tau = 50 ms)")
+                               "pre trace (20 /s: tau = 50 ms); dt (ms) is divided by 1000")
     tau_post_inv: float = param(20.0, unit="1/s", low=0, doc="inverse time constant of the "
                                 "post trace")
     w_min: float = param(0.0, unit="weight", doc="lower bound")
     w_max: float = param(1.0, unit="weight", doc="upper bound")
     eta_plus: float = param(1e-3, doc="potentiation rate")
     eta_minus: float = param(1e-3, doc="depression rate")
-    stdp_algorithm: str = param("additive", choices=ALGORITHMS, doc="weight dependence")
+    stdp_algorithm: str = param("additive", choices=ALGORITHMS, doc="weight dependence: "
+                                "additive, additive_step, multiplicative_pow, "
+                                "multiplicative_relu")
     mu: float = param(0.0, low=0, doc="exponent of multiplicative_pow (0 <= mu <= 1)")
     hardbound: bool = param(True, doc="clip the weight to [w_min, w_max] after each step")
 
