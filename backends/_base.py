@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ._kernels import unfold
 from ._lowering import BASE_TABLE, Template
 from ._random import rand_bits
 
@@ -96,6 +97,9 @@ class Backend:
             "reduce_mean": lambda x, axis, keepdims: xp.mean(x, axis=axis, keepdims=keepdims),
             "reduce_amax": lambda x, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims),
             "heaviside": lambda x: (x > 0).astype(x.dtype),
+            "unfold": lambda x, kernel, stride, padding, dilation: unfold(
+                x, kernel, stride, padding, dilation, xp=xp,
+                zeros=lambda shape, like: self.full(shape, 0, str(like.dtype).rpartition(".")[2])),
             "assign": self.assign,
         }
 

@@ -8,7 +8,8 @@ from typing import Any
 from plastix.registry.hookspecs import hookimpl
 
 #: Modules holding built-in rule families; each lists its rule classes in ``RULES``.
-FAMILIES = ("spaic", "integer_stdp", "delay_stdp", "mstdp", "triplet_stdp")
+FAMILIES = ("spaic", "integer_stdp", "norse_stdp", "ngclearn_stdp", "canns_stdp",
+            "classic_stdp", "delay_stdp", "mstdp", "triplet_stdp")
 
 
 @hookimpl

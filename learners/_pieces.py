@@ -8,6 +8,11 @@ Trace kinds, with decay factor :math:`\\lambda` per step and spikes :math:`s_t`:
 
 * ``cumulative`` (all-to-all): :math:`x_t = \\lambda x_{t-1} + s_t`
 * ``nearest`` (a spike resets the trace to 1): :math:`x_t = (1 - s_t) \\lambda x_{t-1} + s_t`
+
+and, for the trace STDP catalogue, norse's forward-Euler trace (:func:`euler_trace`) and
+ngclearn's ``VarTrace`` (:func:`var_trace`). Weight dependence (:func:`weight_dependence`)
+gives the factors that scale potentiation and depression; :func:`conv_pair_dw` is the pair
+term of a convolution kernel.
 """
 
 from __future__ import annotations
@@ -15,6 +20,67 @@ from __future__ import annotations
 from typing import Any
 
 from plastix._graph import Graph, Value
+
+Ref = Any  # an op input: a name, a Value or a number
+
+
+def decay_factor(g: Graph, name: str, tau: Ref) -> Value:
+    """The exact per-step decay :math:`e^{-dt/\\tau}` (folded to a constant when compiled)."""
+    ratio = g.op_to_backend(name, "div", ["dt", tau])
+    return g.op_to_backend(name, "exp", [g.op_to_backend(name, "neg", [ratio])])  # type: ignore
+
+
+def euler_trace(g: Graph, name: str, spikes: Ref, rate: Ref, amplitude: Ref) -> Value:
+    """norse's forward-Euler low-pass trace, :math:`x \\leftarrow x + r\\,(a\\,s - x)`, with
+    :math:`r = dt/\\tau` (so a spike adds :math:`r a`, not :math:`a`)."""
+    drive = g.op_to_backend(f"{name}_drive", "mul", [amplitude, spikes])
+    drive = g.op_to_backend(f"{name}_drive", "sub", [drive, name])
+    drive = g.op_to_backend(f"{name}_drive", "mul", [rate, drive])
+    return g.op_to_backend(name, "add", [name, drive])  # type: ignore[return-value]
+
+
+def var_trace(g: Graph, name: str, spikes: Ref, decay: Ref, *, cumulative: bool,
+              a_delta: Ref, p_scale: Ref, gamma: Ref) -> Value:
+    """ngclearn's ``VarTrace``: decay first, then the spike.
+
+    .. math:: \\tilde x = \\gamma\\, x\\, d, \\qquad
+              x \\leftarrow \\begin{cases} \\tilde x + a_\\delta\\, s & \\text{cumulative}
+              \\\\ \\tilde x\\,(1 - s) + P\\, s & \\text{otherwise (a spike sets } P)
+              \\end{cases}
+    """
+    kept = g.op_to_backend(f"{name}_kept", "mul", [gamma, name])
+    kept = g.op_to_backend(f"{name}_kept", "mul", [kept, decay])
+    if cumulative:
+        jump = g.op_to_backend(f"{name}_jump", "mul", [spikes, a_delta])
+        return g.op_to_backend(name, "add", [kept, jump])  # type: ignore[return-value]
+    silent = g.op_to_backend(f"{name}_silent", "sub", [1.0, spikes])
+    kept = g.op_to_backend(f"{name}_kept", "mul", [kept, silent])
+    jump = g.op_to_backend(f"{name}_jump", "mul", [spikes, p_scale])
+    return g.op_to_backend(name, "add", [kept, jump])  # type: ignore[return-value]
+
+
+def weight_dependence(g: Graph, kind: str, w_min: Ref, w_max: Ref, mu: Ref = 1.0,
+                      target: str = "weight") -> tuple[Ref, Ref]:
+    """The factors :math:`(f_+(w), f_-(w))` that scale potentiation and depression, from the
+    distances to the bounds :math:`u = w_{max} - w` and :math:`v = w - w_{min}`:
+
+    ``additive`` (1, 1); ``step`` (H(u), H(v)) with H(0) = 0; ``pow`` (u^mu, v^mu);
+    ``relu`` (max(u, 0), max(v, 0)).
+    """
+    if kind == "additive":
+        return 1.0, 1.0
+    up = g.op_to_backend("gap_up", "sub", [w_max, target])
+    down = g.op_to_backend("gap_down", "sub", [target, w_min])
+    if kind == "step":
+        op, extra = "heaviside", []
+    elif kind == "pow":
+        op, extra = "pow", [mu]
+    elif kind == "relu":
+        op, extra = "relu", []
+    else:
+        raise ValueError(f"unknown weight dependence {kind!r}")
+    return (g.op_to_backend("f_plus", op, [up, *extra]),
+            g.op_to_backend("f_minus", op, [down, *extra]))
 
 
 def trace(g: Graph, name: str, spikes: str | Value, decay: Any, kind: str = "cumulative",
@@ -43,6 +109,56 @@ def pair_dw(g: Graph, name: str, *, pre: Any, post: Any, x_pre: Any, x_post: Any
     ltd = g.op_to_backend(f"{name}_ltd", "mat_mult_pre", [x_post, pre])
     ltp = g.op_to_backend(f"{name}_ltp", "mul", [a_plus, ltp])
     ltd = g.op_to_backend(f"{name}_ltd", "mul", [a_minus, ltd])
+    return g.op_to_backend(name, "sub", [ltp, ltd])  # type: ignore[return-value]
+
+
+def exp_dependence(g: Graph, beta: Ref, w_bound: Ref, target: str = "weight"
+                   ) -> tuple[Value, Value]:
+    """ngclearn's exponential weight dependence:
+    :math:`(e^{-\\beta w}, e^{-\\beta (w_b - w)})`."""
+    low = g.op_to_backend("e_w", "mul", [beta, target])
+    gap = g.op_to_backend("e_gap", "sub", [w_bound, target])
+    high = g.op_to_backend("e_gap", "mul", [beta, gap])
+    return (g.op_to_backend("e_w", "exp", [g.op_to_backend("e_w", "neg", [low])]),  # type: ignore
+            g.op_to_backend("e_gap", "exp", [g.op_to_backend("e_gap", "neg", [high])]))
+
+
+def bernoulli_mask(g: Graph, name: str, p: Ref, target: str = "weight") -> Value:
+    """A fixed 0/1 mask of ``target``'s shape, 1 with probability ``p``, drawn once from the
+    binding's seed when the weight is bound (which it masks); kept by ``reset()``."""
+    mask = g.variable_to_backend(name, g.weight_shape, reset=False)
+    with g.phase("bind"):
+        u = g.op_to_backend(f"{name}_u", "rand_bits", [], shape=g.weight_shape)
+        u = g.op_to_backend(f"{name}_u", "cast", [u], dtype="float64")
+        cut = g.op_to_backend(f"{name}_cut", "mul", [p, 2.0 ** 32])
+        keep = g.op_to_backend(f"{name}_keep", "less", [u, cut])
+        g.op_to_backend(name, "cast", [keep], dtype=g.dtype)
+        g.op_to_backend(target, "mul", [target, name])
+    return mask
+
+
+def conv_pair_dw(g: Graph, name: str, *, pre: Ref, post: Ref, x_pre: Ref, x_post: Ref,
+                 a_plus: Ref, a_minus: Ref, stride: Ref, padding: Ref, dilation: Ref) -> Value:
+    """The pair term of a convolution kernel ``weight`` (C_out, C_in, kh, kw), summed over the
+    batch and over every output position :math:`k` (``unfold`` gives the input patches):
+
+    .. math:: \\Delta w_{oj} = A_+ \\sum_{b,k} s_{post,bok}\\, \\mathrm{unf}(x_{pre})_{bkj}
+              - A_- \\sum_{b,k} x_{post,bok}\\, \\mathrm{unf}(s_{pre})_{bkj}
+    """
+    c_out, *_ = shape = g.weight_shape
+    batch, _, h_out, w_out = g.post_shape
+    kernel = tuple(shape[2:])
+    flat = (batch, c_out, h_out * w_out)
+    terms = []
+    for part, spikes, patches_of in (("ltp", post, x_pre), ("ltd", x_post, pre)):
+        rows = g.op_to_backend(f"{name}_{part}_rows", "reshape", [spikes], shape=flat)
+        cols = g.op_to_backend(f"{name}_{part}_cols", "unfold", [patches_of], kernel=kernel,
+                               stride=stride, padding=padding, dilation=dilation)
+        term = g.op_to_backend(f"{name}_{part}", "mat_mult", [rows, cols])
+        term = g.op_to_backend(f"{name}_{part}", "sum", [term], axis=0)
+        terms.append(g.op_to_backend(f"{name}_{part}", "reshape", [term], shape=shape))
+    ltp = g.op_to_backend(f"{name}_ltp", "mul", [a_plus, terms[0]])
+    ltd = g.op_to_backend(f"{name}_ltd", "mul", [a_minus, terms[1]])
     return g.op_to_backend(name, "sub", [ltp, ltd])  # type: ignore[return-value]
 
 

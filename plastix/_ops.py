@@ -106,9 +106,40 @@ def _mat_mult_pre(a: Aval, b: Aval, **_: Any) -> Aval:
 
 
 def _mat_mult(a: Aval, b: Aval, **_: Any) -> Aval:
-    if len(a.shape) != 2 or len(b.shape) != 2 or a.shape[1] != b.shape[0]:
-        raise OpTypeError(f"needs (m, k) and (k, n), got {list(a.shape)} and {list(b.shape)}")
-    return Aval((a.shape[0], b.shape[1]), _common_dtype((a, b)))
+    if len(a.shape) not in (2, 3) or len(b.shape) != len(a.shape) \
+            or a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2]:
+        raise OpTypeError(f"needs (m, k) and (k, n), or (B, m, k) and (B, k, n), got "
+                          f"{list(a.shape)} and {list(b.shape)}")
+    return Aval((*a.shape[:-1], b.shape[-1]), _common_dtype((a, b)))
+
+
+def pair(v: int | tuple[int, ...] | list[int], what: str = "value") -> tuple[int, int]:
+    """An int or a pair of ints (a kernel, stride, padding or dilation) as a pair."""
+    vals = (v, v) if isinstance(v, int) else tuple(v)
+    if len(vals) != 2 or not all(isinstance(n, int) and not isinstance(n, bool) for n in vals):
+        raise OpTypeError(f"{what} must be an int or a pair of ints, got {v!r}")
+    return vals[0], vals[1]
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+    """The output extent of a convolution along one axis (as ``torch.nn.Conv2d``)."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _unfold(x: Aval, *, kernel: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+            **_: Any) -> Aval:
+    if len(x.shape) != 4:
+        raise OpTypeError(f"needs (B, C, H, W), got {list(x.shape)}")
+    (kh, kw), (sh, sw) = pair(kernel, "kernel"), pair(stride, "stride")
+    (ph, pw), (dh, dw) = pair(padding, "padding"), pair(dilation, "dilation")
+    if min(kh, kw, sh, sw, dh, dw) < 1 or min(ph, pw) < 0:
+        raise OpTypeError("kernel, stride and dilation must be >= 1 and padding >= 0")
+    b, c, h, w = x.shape
+    ho = conv_output_size(h, kh, sh, ph, dh)
+    wo = conv_output_size(w, kw, sw, pw, dw)
+    if ho < 1 or wo < 1:
+        raise OpTypeError(f"kernel {(kh, kw)} does not fit the padded input {[h, w]}")
+    return Aval((b, ho * wo, c * kh * kw), x.dtype)
 
 
 def _transpose(x: Aval, **_: Any) -> Aval:
@@ -232,7 +263,12 @@ BUILTIN_OPS: Mapping[str, tuple[OpSpec, tuple[str, ...]]] = {
         (_spec("mat_mult_pre", 2, _mat_mult_pre,
                "a^T @ b: batch-summed outer product of (B, m) and (B, n) -> (m, n) (SPAIC)"),
          ("outer",)),
-        (_spec("mat_mult", 2, _mat_mult, "a @ b"), ("matmul",)),
+        (_spec("mat_mult", 2, _mat_mult, "a @ b (2-d, or batched over a leading axis)"),
+         ("matmul",)),
+        (_spec("unfold", 1, _unfold,
+               "patches of (B, C, H, W) as (B, L, C*kh*kw): L = H'*W' output positions, "
+               "columns C-major then kh, kw (torch's unfold, last two axes swapped)",
+               attrs=("kernel", "stride", "padding", "dilation")), ("im2col",)),
         (_spec("transpose", 1, _transpose, "reversed axes", view=True), ()),
         (_spec("reshape", 1, _reshape, "x reshaped", view=True, attrs=("shape",)), ()),
         (_spec("rand_bits", 0, _rand_bits,
