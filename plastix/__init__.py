@@ -7,13 +7,14 @@ True
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._binding import Binding
 from ._errors import (
     BackendUnavailableError,
     HyperparameterError,
+    NameCollisionError,
     PlastixError,
+    PluginError,
+    PluginWarning,
     RegistrationError,
     RuleValidationError,
     StateDictError,
@@ -51,7 +52,7 @@ def info(name: str) -> str:
     return find_rule(name).describe()
 
 
-def backends() -> list[str]:
+def backend_names() -> list[str]:
     """The names of every registered backend (installed or not)."""
     from .registry import BACKENDS, ensure_loaded
 
@@ -66,8 +67,11 @@ __all__ = [
     "Graph",
     "HyperparameterError",
     "Learner",
+    "NameCollisionError",
     "OpSpec",
     "PlastixError",
+    "PluginError",
+    "PluginWarning",
     "RegistrationError",
     "Rule",
     "RuleValidationError",
@@ -75,7 +79,7 @@ __all__ = [
     "StepInputError",
     "UnknownRuleError",
     "Value",
-    "backends",
+    "backend_names",
     "find_rule",
     "hookimpl",
     "info",

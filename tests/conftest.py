@@ -16,7 +16,7 @@ BACKENDS = ["numpy", "torch", "cupy"]
 
 def _available(name: str) -> str | None:
     """None when ``name`` can run here, else why not."""
-    if name not in px.backends():
+    if name not in px.backend_names():
         return f"backend {name!r} is not registered in this build"
     try:
         get_backend(name)

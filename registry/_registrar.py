@@ -1,0 +1,188 @@
+"""What ``register`` means: each plugin registers through a :class:`Registrar` that checks
+what it is given, records where it came from, and keeps a journal to withdraw it again.
+
+The journal is what makes a failing plugin leave nothing half-registered, and what lets
+:func:`plastix.registry.unregister_plugin` bring back the entries a plugin had overridden.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from plastix._errors import RegistrationError
+
+from ._names import NameRegistry
+
+if TYPE_CHECKING:
+    from plastix._rule import Rule
+
+RULES: NameRegistry[type[Rule]] = NameRegistry("rule")
+BACKENDS: NameRegistry[Any] = NameRegistry("backend")
+RESERVED_OPS = frozenset({"seam"})  # the compiler's own op, not a primitive
+
+_LOCAL = threading.local()
+
+
+@dataclass
+class PluginInfo:
+    """What one plugin is, where it comes from and what it contributed (or why it failed).
+
+    ``status`` is ``"ok"``, ``"failed"`` (``error`` says why) or ``"disabled"`` (found, not
+    loaded, because ``PLASTIX_DISABLE_PLUGIN_AUTOLOAD`` is set); ``kind`` is ``"built in"``,
+    ``"entry point"`` or ``"in-process"``; ``module`` is what the plugin was loaded from.
+    """
+
+    name: str
+    distribution: str
+    version: str
+    builtin: bool = False
+    kind: str = "entry point"
+    module: str = ""
+    status: str = "ok"
+    hooks: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    backends: list[str] = field(default_factory=list)
+    ops: list[str] = field(default_factory=list)
+    error: str | None = None
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
+
+
+class Registrar:
+    """Registers one plugin's contributions under its distribution's name, journaling each."""
+
+    def __init__(self, info: PluginInfo) -> None:
+        self.info = info
+        self.journal: list[Callable[[], None]] = []
+
+    def _where(self) -> str:
+        return f"plugin {self.info.name!r}"
+
+    def rule(self, rule: Any, *, name: str | None = None, aliases: Iterable[str] | None = None,
+             override: bool = False) -> None:
+        from plastix._rule import Rule
+
+        if not (isinstance(rule, type) and issubclass(rule, Rule)):
+            raise RegistrationError(f"{self._where()}: a rule must be a plastix.Rule "
+                                    f"subclass, got {rule!r}")
+        name = name or rule.name
+        if not name:
+            raise RegistrationError(f"{self._where()}: rule {rule.__name__} has no name; "
+                                    "decorate it with @plastix.rule(name) or pass name=")
+        if not rule.name:
+            rule.name = name
+        rule.check_definition()
+        entry = RULES.add(name, rule, aliases=rule.aliases if aliases is None else aliases,
+                          provider=self.info.distribution, override=override)
+        self.journal.append(lambda: RULES.remove(entry))
+        self.info.rules.append(entry.name)
+
+    def backend(self, name: str, factory: Any, *, aliases: Iterable[str] = (),
+                package: str = "", override: bool = False) -> None:
+        from plastix.backends import forget_instances
+
+        if not callable(factory):
+            raise RegistrationError(f"{self._where()}: backend {name!r} needs a factory "
+                                    f"callable(device), got {factory!r}")
+        entry = BACKENDS.add(name, factory, aliases=aliases, provider=self.info.distribution,
+                             override=override, package=package)
+        forget_instances()
+        self.journal.append(lambda: (BACKENDS.remove(entry), forget_instances()))
+        self.info.backends.append(entry.name)
+
+    def op(self, spec: Any, *, aliases: Iterable[str] = (),
+           lowerings: Mapping[str, Any] | None = None, override: bool = False) -> None:
+        from plastix._compiler import CACHE
+        from plastix._ops import OPS, OpSpec
+        from plastix.backends import Template, add_lowering, remove_lowering
+
+        if not isinstance(spec, OpSpec):
+            raise RegistrationError(f"{self._where()}: an op is described by a plastix.OpSpec, "
+                                    f"got {spec!r}")
+        if not spec.name.isidentifier() or spec.name in RESERVED_OPS:
+            raise RegistrationError(f"{self._where()}: {spec.name!r} cannot name an op")
+        lowerings = dict(lowerings or {})
+        for backend, template in lowerings.items():
+            if not isinstance(backend, str) or not isinstance(template, Template):
+                raise RegistrationError(f"{self._where()}: op {spec.name!r}: lowerings map a "
+                                        f"backend name to a plastix.backends.Template, got "
+                                        f"{backend!r}: {template!r}")
+        entry = OPS.add(spec.name, spec, aliases=aliases, provider=self.info.distribution,
+                        override=override)
+        self.journal.append(lambda: (OPS.remove(entry), CACHE.clear()))
+        for backend, template in lowerings.items():
+            previous = add_lowering(backend, spec.name, template)
+            self.journal.append(lambda b=backend, t=template, p=previous:  # type: ignore[misc]
+                                remove_lowering(b, spec.name, t, p))
+        CACHE.clear()  # compiled steps may have lowered an op of this name differently
+        self.info.ops.append(spec.name)
+
+    def callback(self, hook: str) -> _Callback:
+        method = {"register_rules": self.rule, "register_backends": self.backend,
+                  "register_ops": self.op}[hook]
+        return _Callback(method, hook, self._where())
+
+    def rollback(self) -> None:
+        """Withdraw everything registered so far, newest first."""
+        while self.journal:
+            self.journal.pop()()
+        self.info.rules.clear()
+        self.info.backends.clear()
+        self.info.ops.clear()
+
+
+class _Callback:
+    """The ``register`` a hook receives; it refuses calls once its hook has returned."""
+
+    def __init__(self, method: Callable[..., None], hook: str, where: str) -> None:
+        self._method = method
+        self._hook = hook
+        self._where = where
+        self.open = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        if not self.open:
+            raise RegistrationError(f"{self._where}: the register callback of {self._hook} was "
+                                    "called after the hook returned; register inside the hook")
+        signature = inspect.signature(self._method)
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise RegistrationError(f"{self._where}: {self._hook}: register{signature} cannot "
+                                    f"be called this way: {exc}") from None
+        self._method(*args, **kwargs)
+
+
+def current() -> Registrar | None:
+    """The registrar of the plugin being loaded in this thread, if any."""
+    return getattr(_LOCAL, "registrar", None)
+
+
+@contextmanager
+def loading(registrar: Registrar) -> Iterator[None]:
+    """Attribute registrations made while a plugin imports or runs its hooks to that plugin
+    (``@plastix.register`` at import time included), so that they can be withdrawn with it."""
+    outer = current()
+    _LOCAL.registrar = registrar
+    try:
+        yield
+    finally:
+        _LOCAL.registrar = outer
+
+
+def add_rule(rule: Any, *, override: bool = False, provider: str | None = None) -> None:
+    """Register a named rule class outside any hook (``@plastix.register``).
+
+    While a plugin loads, the rule is that plugin's (and is withdrawn with it); otherwise the
+    provider is ``provider`` or the top-level package of the class's module.
+    """
+    reg = current()
+    if reg is not None:
+        reg.rule(rule, override=override)
+        return
+    RULES.add(rule.name, rule, aliases=rule.aliases, override=override,
+              provider=provider or rule.__module__.split(".")[0])
