@@ -101,7 +101,7 @@ def get_backend(spec: str = "numpy", device: str | None = None) -> Backend:
                                       f"'pip install {package}'") from exc
     extra = {**_EXTRA_LOWERINGS.get("*", {}), **_EXTRA_LOWERINGS.get(entry.name, {})}
     if extra:
-        backend.table = {**backend.table, **extra}  # type: ignore[misc]
+        backend.table = {**backend.table, **extra}
     with _LOCK:
         return _INSTANCES.setdefault(key, backend)
 

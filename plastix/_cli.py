@@ -89,6 +89,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     p = learner.params
     lo, hi = getattr(p, "w_min", None), getattr(p, "w_max", getattr(p, "w_bound", None))
+    w0: np.ndarray
     if learner.dtype.startswith("int"):
         w0 = rng.integers(int(lo or 0), int(hi or 100) + 1, (args.post, args.pre))
     else:

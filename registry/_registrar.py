@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from plastix._errors import RegistrationError
@@ -57,7 +58,7 @@ class Registrar:
 
     def __init__(self, info: PluginInfo) -> None:
         self.info = info
-        self.journal: list[Callable[[], None]] = []
+        self.journal: list[Callable[[], object]] = []
 
     def _where(self) -> str:
         return f"plugin {self.info.name!r}"
@@ -67,18 +68,17 @@ class Registrar:
         from plastix._rule import Rule
 
         if not (isinstance(rule, type) and issubclass(rule, Rule)):
-            raise RegistrationError(f"{self._where()}: a rule must be a plastix.Rule "
-                                    f"subclass, got {rule!r}")
+            raise RegistrationError(f"a rule must be a plastix.Rule subclass, got {rule!r}")
         name = name or rule.name
         if not name:
-            raise RegistrationError(f"{self._where()}: rule {rule.__name__} has no name; "
-                                    "decorate it with @plastix.rule(name) or pass name=")
+            raise RegistrationError(f"rule {rule.__name__} has no name; decorate it with "
+                                    "@plastix.rule(name) or pass name=")
         if not rule.name:
             rule.name = name
         rule.check_definition()
         entry = RULES.add(name, rule, aliases=rule.aliases if aliases is None else aliases,
                           provider=self.info.distribution, override=override)
-        self.journal.append(lambda: RULES.remove(entry))
+        self.journal.append(partial(RULES.remove, entry))
         self.info.rules.append(entry.name)
 
     def backend(self, name: str, factory: Any, *, aliases: Iterable[str] = (),
@@ -86,12 +86,13 @@ class Registrar:
         from plastix.backends import forget_instances
 
         if not callable(factory):
-            raise RegistrationError(f"{self._where()}: backend {name!r} needs a factory "
-                                    f"callable(device), got {factory!r}")
+            raise RegistrationError(f"backend {name!r} needs a factory callable(device), "
+                                    f"got {factory!r}")
         entry = BACKENDS.add(name, factory, aliases=aliases, provider=self.info.distribution,
                              override=override, package=package)
         forget_instances()
-        self.journal.append(lambda: (BACKENDS.remove(entry), forget_instances()))
+        self.journal.append(forget_instances)  # undone after the entry below, newest first
+        self.journal.append(partial(BACKENDS.remove, entry))
         self.info.backends.append(entry.name)
 
     def op(self, spec: Any, *, aliases: Iterable[str] = (),
@@ -101,30 +102,31 @@ class Registrar:
         from plastix.backends import Template, add_lowering, remove_lowering
 
         if not isinstance(spec, OpSpec):
-            raise RegistrationError(f"{self._where()}: an op is described by a plastix.OpSpec, "
-                                    f"got {spec!r}")
+            raise RegistrationError(f"an op is described by a plastix.OpSpec, got {spec!r}")
         if not spec.name.isidentifier() or spec.name in RESERVED_OPS:
-            raise RegistrationError(f"{self._where()}: {spec.name!r} cannot name an op")
+            raise RegistrationError(f"{spec.name!r} cannot name an op: an op name is an "
+                                    f"identifier other than {sorted(RESERVED_OPS)}")
         lowerings = dict(lowerings or {})
         for backend, template in lowerings.items():
             if not isinstance(backend, str) or not isinstance(template, Template):
-                raise RegistrationError(f"{self._where()}: op {spec.name!r}: lowerings map a "
-                                        f"backend name to a plastix.backends.Template, got "
-                                        f"{backend!r}: {template!r}")
+                raise RegistrationError(f"op {spec.name!r}: lowerings map a backend name to a "
+                                        f"plastix.backends.Template, got {backend!r}: "
+                                        f"{template!r}")
         entry = OPS.add(spec.name, spec, aliases=aliases, provider=self.info.distribution,
                         override=override)
-        self.journal.append(lambda: (OPS.remove(entry), CACHE.clear()))
+        self.journal.append(CACHE.clear)
+        self.journal.append(partial(OPS.remove, entry))
         for backend, template in lowerings.items():
             previous = add_lowering(backend, spec.name, template)
-            self.journal.append(lambda b=backend, t=template, p=previous:  # type: ignore[misc]
-                                remove_lowering(b, spec.name, t, p))
+            self.journal.append(partial(remove_lowering, backend, spec.name, template, previous))
         CACHE.clear()  # compiled steps may have lowered an op of this name differently
         self.info.ops.append(spec.name)
 
     def callback(self, hook: str) -> _Callback:
-        method = {"register_rules": self.rule, "register_backends": self.backend,
-                  "register_ops": self.op}[hook]
-        return _Callback(method, hook, self._where())
+        methods: dict[str, Callable[..., None]] = {
+            "register_rules": self.rule, "register_backends": self.backend,
+            "register_ops": self.op}
+        return _Callback(methods[hook], hook, self._where())
 
     def rollback(self) -> None:
         """Withdraw everything registered so far, newest first."""
@@ -138,7 +140,7 @@ class Registrar:
 class _Callback:
     """The ``register`` a hook receives; it refuses calls once its hook has returned."""
 
-    def __init__(self, method: Callable[..., None], hook: str, where: str) -> None:
+    def __init__(self, method: Callable[..., object], hook: str, where: str) -> None:
         self._method = method
         self._hook = hook
         self._where = where
@@ -152,8 +154,10 @@ class _Callback:
         try:
             signature.bind(*args, **kwargs)
         except TypeError as exc:
-            raise RegistrationError(f"{self._where}: {self._hook}: register{signature} cannot "
-                                    f"be called this way: {exc}") from None
+            plain = signature.replace(return_annotation=signature.empty, parameters=[
+                p.replace(annotation=p.empty) for p in signature.parameters.values()])
+            raise RegistrationError(f"register{plain} cannot be called this way: "
+                                    f"{exc}") from None
         self._method(*args, **kwargs)
 
 
