@@ -144,11 +144,17 @@ class OpSpec:
     doc: str = ""
 
 
+def _ensure_loaded() -> None:
+    from plastix.registry import ensure_loaded
+
+    ensure_loaded()
+
+
 class OpTable(NameRegistry[OpSpec]):
     """The registry of primitive ops: names are case-sensitive, with aliases and providers."""
 
     def __init__(self) -> None:
-        super().__init__("op", fold_case=False)
+        super().__init__("op", fold_case=False, loader=_ensure_loaded)
 
     def resolve(self, name: str) -> OpSpec | None:
         entry = self.get(name)

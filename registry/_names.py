@@ -11,7 +11,7 @@ notebook cell is re-run) replaces its earlier entry without ``override``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -37,11 +37,17 @@ def _same_definition(a: object, b: object) -> bool:
 
 
 class NameRegistry(Generic[T]):
-    """Maps names and aliases to entries; thread-safe."""
+    """Maps names and aliases to entries; thread-safe.
 
-    def __init__(self, kind: str, *, fold_case: bool = True) -> None:
+    ``loader``, when given, runs before every lookup, so that a registry that is filled
+    lazily (plugins) is complete whenever it is read.
+    """
+
+    def __init__(self, kind: str, *, fold_case: bool = True,
+                 loader: Callable[[], None] | None = None) -> None:
         self.kind = kind
         self.fold_case = fold_case
+        self._load = loader or (lambda: None)
         self._entries: dict[str, Entry[T]] = {}   # key of the canonical name -> entry
         self._keys: dict[str, str] = {}           # key of a name or alias -> key of its entry
         self._shadowed: dict[Entry[T], list[Entry[T]]] = {}  # entry -> what it overrode
@@ -137,6 +143,7 @@ class NameRegistry(Generic[T]):
             self._keys[k] = keys[0]
 
     def get(self, name: str) -> Entry[T] | None:
+        self._load()
         with self._lock:
             key = self._keys.get(self.key(name)) if isinstance(name, str) else None
             return self._entries.get(key) if key else None
@@ -145,6 +152,7 @@ class NameRegistry(Generic[T]):
         return isinstance(name, str) and self.get(name) is not None
 
     def names(self, with_aliases: bool = False) -> list[str]:
+        self._load()
         with self._lock:
             out = [e.name for e in self._entries.values()]
             if with_aliases:
@@ -152,9 +160,11 @@ class NameRegistry(Generic[T]):
             return sorted(out, key=str.lower)
 
     def __iter__(self) -> Iterator[Entry[T]]:
+        self._load()
         with self._lock:
             entries = sorted(self._entries.values(), key=lambda e: e.name.lower())
         return iter(entries)
 
     def __len__(self) -> int:
+        self._load()
         return len(self._entries)

@@ -77,6 +77,7 @@ def _run_hooks(plugin: object, reg: Registrar) -> None:
         with loading(reg):
             pm.register(plugin, name=info.name)
             reg.journal.append(lambda: pm.unregister(name=info.name))
+            stage = "checking its hooks"
             info.hooks = _implemented_hooks(plugin, info)
             for hook in info.hooks:
                 stage = hook

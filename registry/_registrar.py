@@ -22,8 +22,16 @@ from ._names import NameRegistry
 if TYPE_CHECKING:
     from plastix._rule import Rule
 
-RULES: NameRegistry[type[Rule]] = NameRegistry("rule")
-BACKENDS: NameRegistry[Any] = NameRegistry("backend")
+
+def _ensure_loaded() -> None:
+    from ._plugins import ensure_loaded
+
+    ensure_loaded()
+
+
+# Reading either registry loads the plugins first, so that it is never seen half-filled.
+RULES: NameRegistry[type[Rule]] = NameRegistry("rule", loader=_ensure_loaded)
+BACKENDS: NameRegistry[Any] = NameRegistry("backend", loader=_ensure_loaded)
 RESERVED_OPS = frozenset({"seam"})  # the compiler's own op, not a primitive
 
 _LOCAL = threading.local()

@@ -4,8 +4,17 @@
 # `plastix` entry points; then run the example plugin's own tests.
 set -euo pipefail
 flags=(--quiet --no-deps)
-if python -c "import setuptools" 2>/dev/null; then
-  flags+=(--no-build-isolation)  # build with the environment's setuptools, no download
+# Build with the environment's setuptools when it can build wheels (>= 68, with bdist_wheel);
+# otherwise let pip fetch a build backend as it did for plastix itself.
+if python - 2>/dev/null <<'PY'
+import importlib.util
+import setuptools
+new_enough = int(setuptools.__version__.split(".")[0]) >= 68
+wheels = any(importlib.util.find_spec(m) for m in ("setuptools.command.bdist_wheel", "wheel"))
+raise SystemExit(0 if new_enough and wheels else 1)
+PY
+then
+  flags+=(--no-build-isolation)
 fi
 python -m pip install "${flags[@]}" examples/plastix-plugin-example tests/plugins/*/
 plastix plugins
