@@ -137,10 +137,12 @@ def _load_entry_points(disabled: bool) -> list[str]:
                 with loading(reg):
                     plugin = ep.load()
             except _GUARDED as exc:
-                reg.rollback()
                 raise PluginError(name, dist, f"importing {ep.value!r}", exc) from exc
             _run_hooks(plugin, reg)
-        except PluginError as exc:
+        except BaseException as exc:  # withdraw it whole, even on KeyboardInterrupt
+            reg.rollback()
+            if not isinstance(exc, PluginError):
+                raise
             info.status, info.error, info.exception = "failed", exc.reason, exc.cause
             failures.append(f"plastix plugin {name!r} ({dist} {version}) failed and was "
                             f"skipped: {exc.reason}")

@@ -126,6 +126,16 @@ def test_a_hook_that_raises_leaves_nothing_registered() -> None:
     assert "test_half" not in px.rules()
 
 
+def test_a_failing_hook_gives_back_what_it_overrode() -> None:
+    builtin = px.find_rule("nearest_online_stdp")
+    plugin = RulesPlugin(rule_class("nearest_online_stdp"), override=True,
+                         fail=RuntimeError("late"))
+    with pytest.raises(px.PluginError, match="late"):
+        register_plugin(plugin, name="overrides_then_fails")
+    assert px.find_rule("nearest_online_STDP") is builtin
+    assert RULES.get("nearest_online_stdp").provider == "plastix"  # type: ignore[union-attr]
+
+
 def test_a_hook_calling_sys_exit_does_not_end_the_host() -> None:
     with pytest.raises(px.PluginError, match="register_rules raised SystemExit"):
         register_plugin(RulesPlugin(rule_class("test_exit"), fail=SystemExit(3)), name="exits")
