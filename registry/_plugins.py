@@ -93,10 +93,12 @@ def _run_hooks(plugin: object, reg: Registrar) -> None:
                     if result is not None:
                         raise RegistrationError(f"it returned {type(result).__name__}; a hook "
                                                 "calls register(...) and returns nothing")
-    except _GUARDED as exc:
+    except BaseException as exc:  # withdraw it whole, even on KeyboardInterrupt
         reg.rollback()
         info.hooks = []
-        raise PluginError(info.name, info.distribution, stage, exc) from exc
+        if isinstance(exc, _GUARDED):
+            raise PluginError(info.name, info.distribution, stage, exc) from exc
+        raise
 
 
 def _load_builtins() -> None:
