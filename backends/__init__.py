@@ -33,10 +33,33 @@ def register_backends(register: Any) -> None:
     register("numpy", _numpy_factory, aliases=("np",), package="numpy")
 
 
-def add_lowering(backend: str, op: str, template: Template) -> None:
-    """Add (or replace) how ``op`` is lowered on ``backend`` (``"*"``: every backend)."""
+def add_lowering(backend: str, op: str, template: Template) -> Template | None:
+    """Add (or replace) how ``op`` is lowered on ``backend`` (``"*"``: every backend); return
+    the lowering it replaced, if any."""
     with _LOCK:
-        _EXTRA_LOWERINGS.setdefault(backend.lower(), {})[op] = template
+        table = _EXTRA_LOWERINGS.setdefault(backend.lower(), {})
+        previous = table.get(op)
+        table[op] = template
+        _INSTANCES.clear()
+        return previous
+
+
+def remove_lowering(backend: str, op: str, template: Template,
+                    previous: Template | None = None) -> None:
+    """Undo :func:`add_lowering`: drop ``template`` (if still there), restoring ``previous``."""
+    with _LOCK:
+        table = _EXTRA_LOWERINGS.get(backend.lower(), {})
+        if table.get(op) is template:
+            if previous is None:
+                del table[op]
+            else:
+                table[op] = previous
+        _INSTANCES.clear()
+
+
+def forget_instances() -> None:
+    """Drop cached backend instances (after a backend was registered or withdrawn)."""
+    with _LOCK:
         _INSTANCES.clear()
 
 
@@ -83,5 +106,5 @@ def get_backend(spec: str = "numpy", device: str | None = None) -> Backend:
         return _INSTANCES.setdefault(key, backend)
 
 
-__all__ = ["BASE_TABLE", "Backend", "Template", "add_lowering", "get_backend", "module_loaded",
-           "parse_backend"]
+__all__ = ["BASE_TABLE", "Backend", "Template", "add_lowering", "forget_instances", "get_backend",
+           "module_loaded", "parse_backend", "remove_lowering"]

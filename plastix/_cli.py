@@ -6,12 +6,13 @@ import argparse
 import ast
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ._errors import PlastixError
+from ._errors import PlastixError, PluginWarning
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -42,20 +43,31 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
-    from .registry import plugins
+    from .registry import DISABLE_ENV, autoload_disabled, plugins
 
     found = plugins(include_builtin=args.all)
+    if autoload_disabled():
+        print(f"entry-point plugins are not loaded: {DISABLE_ENV} is set\n")
     if not found:
         print("no plugins installed (use --all to list the built-ins)")
+        return 0
     for p in found:
-        status = f"FAILED: {p.error}" if p.error else "ok"
-        print(f"{p.name}  ({p.distribution} {p.version})  {status}")
+        status = {"ok": "ok", "failed": "FAILED", "disabled": "not loaded"}.get(p.status,
+                                                                               p.status)
+        print(f"{p.name}  ({p.distribution} {p.version}, {p.kind})  {status}")
+        if p.module:
+            print(f"  module: {p.module}")
+        if p.error:
+            print(f"  error: {p.error}")
         if p.hooks:
             print(f"  hooks: {', '.join(p.hooks)}")
         for what in ("rules", "backends", "ops"):
             names = getattr(p, what)
             if names:
                 print(f"  {what}: {', '.join(names)}")
+    counts = {s: sum(p.status == s for p in found) for s in ("ok", "failed", "disabled")}
+    print(f"\n{len(found)} plugin{'s' * (len(found) != 1)}: "
+          + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
     return 0
 
 
@@ -164,10 +176,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("plastix run: --steps must be at least 2", file=sys.stderr)
         return 2
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            rc = int(args.func(args))
     except PlastixError as exc:
         print(f"plastix: error: {exc}", file=sys.stderr)
         return 1
+    for w in caught:  # 'plastix plugins' lists failed plugins itself
+        if not (args.command == "plugins" and issubclass(w.category, PluginWarning)):
+            print(f"plastix: warning: {w.message}", file=sys.stderr)
+    return rc
 
 
 if __name__ == "__main__":

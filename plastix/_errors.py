@@ -95,3 +95,34 @@ class RegistrationError(PlastixError, ValueError):
 
 class StateDictError(PlastixError, ValueError):
     """A state dict or saved file does not fit the binding it is loaded into."""
+
+
+class NameCollisionError(RegistrationError):
+    """Two providers claim one name (or alias) and the later one did not say ``override=True``."""
+
+    def __init__(self, kind: str, name: str, existing: str, existing_provider: str,
+                 new: str, new_provider: str) -> None:
+        self.kind = kind
+        self.name = name
+        self.providers = (existing_provider, new_provider)
+        super().__init__(
+            f"{kind} name {name!r} is provided by both {existing_provider!r} ({existing}) and "
+            f"{new_provider!r} ({new}); register with override=True to replace it"
+        )
+
+
+class PluginError(RegistrationError):
+    """A plugin could not be imported or one of its hooks failed; nothing of it stays registered."""
+
+    def __init__(self, plugin: str, distribution: str, stage: str, cause: BaseException) -> None:
+        self.plugin = plugin
+        self.distribution = distribution
+        self.stage = stage
+        self.cause = cause
+        detail = " ".join(str(cause).split())
+        self.reason = f"{stage} raised {type(cause).__name__}: {detail}"
+        super().__init__(f"plugin {plugin!r} ({distribution}): {self.reason}")
+
+
+class PluginWarning(UserWarning):
+    """A plugin was skipped because it failed to load; see ``plastix plugins``."""

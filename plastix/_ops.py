@@ -12,13 +12,13 @@ aliases with SPAIC's meaning, so a SPAIC learner's ``build()`` ports line by lin
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from plastix.registry._names import NameRegistry
 from plastix.registry.hookspecs import hookimpl
 
 #: Dtype names a graph may use. ``"weak"`` marks Python scalars, which adopt the array's dtype.
@@ -175,46 +175,24 @@ class OpSpec:
     doc: str = ""
 
 
-@dataclass
-class OpTable:
-    """The registry of primitive ops; thread-safe, with aliases."""
+def _ensure_loaded() -> None:
+    from plastix.registry import ensure_loaded
 
-    specs: dict[str, OpSpec] = field(default_factory=dict)
-    aliases: dict[str, str] = field(default_factory=dict)
-    providers: dict[str, str] = field(default_factory=dict)
-    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    ensure_loaded()
 
-    def add(self, spec: OpSpec, aliases: tuple[str, ...] = (), provider: str = "plastix",
-            override: bool = False) -> None:
-        from ._errors import RegistrationError
 
-        with self._lock:
-            for name in (spec.name, *aliases):
-                owner = self.providers.get(name)
-                if owner is not None and not override:
-                    raise RegistrationError(
-                        f"op {name!r} is provided by both {owner!r} and {provider!r}; "
-                        "register with override=True to replace it"
-                    )
-            self.specs[spec.name] = spec
-            self.providers[spec.name] = provider
-            for alias in aliases:
-                self.aliases[alias] = spec.name
-                self.providers[alias] = provider
+class OpTable(NameRegistry[OpSpec]):
+    """The registry of primitive ops: names are case-sensitive, with aliases and providers."""
 
-    def remove_provider(self, provider: str) -> None:
-        with self._lock:
-            for name, owner in list(self.providers.items()):
-                if owner == provider:
-                    del self.providers[name]
-                    self.specs.pop(name, None)
-                    self.aliases.pop(name, None)
+    def __init__(self) -> None:
+        super().__init__("op", fold_case=False, loader=_ensure_loaded)
 
     def resolve(self, name: str) -> OpSpec | None:
-        return self.specs.get(self.aliases.get(name, name))
+        entry = self.get(name)
+        return entry.obj if entry is not None else None
 
-    def names(self) -> list[str]:
-        return sorted({*self.specs, *self.aliases})
+    def names(self, with_aliases: bool = True) -> list[str]:
+        return super().names(with_aliases)
 
 
 def _spec(name: str, arity: int, infer: Callable[..., Aval], doc: str, **kw: Any) -> OpSpec:

@@ -193,16 +193,20 @@ def rule(name: str, aliases: Iterable[str] = ()) -> Callable[[R], R]:
 
 def register(name: str, aliases: Iterable[str] = (), *, override: bool = False,
              provider: str | None = None) -> Callable[[R], R]:
-    """Name a rule class and register it in-process (notebooks, scripts, tests)."""
+    """Name a rule class and register it in-process (notebooks, scripts, tests).
+
+    The provider shown by ``plastix list`` is ``provider`` or the class's top-level package.
+    Registering the same definition again (a re-run notebook cell) replaces it; another
+    provider's name or alias raises :class:`NameCollisionError` unless ``override=True``.
+    """
 
     def mark(cls: R) -> R:
-        from plastix.registry import RULES, ensure_loaded
+        from plastix.registry import add_rule, ensure_loaded
 
         rule(name, aliases)(cls)
         cls.check_definition()
         ensure_loaded()
-        RULES.add(name, cls, aliases=cls.aliases, override=override,
-                  provider=provider or cls.__module__.split(".")[0])
+        add_rule(cls, override=override, provider=provider)
         return cls
 
     return mark

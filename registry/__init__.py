@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from ._names import Entry, NameRegistry
 from ._plugins import (
-    BACKENDS,
     DISABLE_ENV,
     ENTRY_POINT_GROUP,
-    RULES,
-    PluginInfo,
+    autoload_disabled,
     ensure_loaded,
     plugins,
     register_plugin,
     unregister_plugin,
 )
-from .hookspecs import hookimpl, hookspec
+from ._registrar import BACKENDS, RULES, PluginInfo, add_rule
+from .hookspecs import RegisterBackend, RegisterOp, RegisterRule, hookimpl, hookspec
 
 __all__ = [
     "BACKENDS",
@@ -24,6 +23,11 @@ __all__ = [
     "Entry",
     "NameRegistry",
     "PluginInfo",
+    "RegisterBackend",
+    "RegisterOp",
+    "RegisterRule",
+    "add_rule",
+    "autoload_disabled",
     "ensure_loaded",
     "hookimpl",
     "hookspec",

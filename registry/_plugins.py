@@ -1,9 +1,13 @@
 """Loading plugins: the built-ins first, then each ``plastix`` entry point in its own guard.
 
+Loading is lazy: nothing is imported until a registry is first used (``px.Learner``,
+``px.rules()``, ``plastix list``), so ``import plastix`` cannot fail because of a plugin.
 pluggy's own ``load_setuptools_entrypoints`` stops at the first broken plugin, so plastix
-loads entry points one at a time: a plugin that fails to import or whose hook raises is
-skipped with a warning naming it and the exception, recorded as failed, and everything it had
-registered is withdrawn. ``PLASTIX_DISABLE_PLUGIN_AUTOLOAD=1`` turns entry-point loading off.
+loads entry points itself, one at a time and sorted by distribution so that the outcome does
+not depend on install order. A plugin that fails to import, fails pluggy's validation, or whose
+hook raises (a name collision included) is skipped: everything it had registered is withdrawn,
+it is listed as failed, and a :class:`plastix.PluginWarning` names it and the exception once
+loading has finished. ``PLASTIX_DISABLE_PLUGIN_AUTOLOAD=1`` turns entry-point loading off.
 """
 
 from __future__ import annotations
@@ -12,128 +16,100 @@ import importlib
 import os
 import threading
 import warnings
-from dataclasses import dataclass, field
 from importlib import metadata
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pluggy
 
-from plastix._errors import RegistrationError
+from plastix._errors import PluginError, PluginWarning, RegistrationError, closest
 
 from . import hookspecs
-from ._names import NameRegistry
-
-if TYPE_CHECKING:
-    from plastix._rule import Rule
+from ._registrar import PluginInfo, Registrar, loading
 
 ENTRY_POINT_GROUP = "plastix"
 DISABLE_ENV = "PLASTIX_DISABLE_PLUGIN_AUTOLOAD"
-
-RULES: NameRegistry[type[Rule]] = NameRegistry("rule")
-BACKENDS: NameRegistry[Any] = NameRegistry("backend")
 _BUILTINS = ("plastix._ops", "plastix.backends", "plastix.learners")
-
-
-@dataclass
-class PluginInfo:
-    """What one plugin is, where it comes from and what it contributed (or why it failed)."""
-
-    name: str
-    distribution: str
-    version: str
-    builtin: bool
-    hooks: list[str] = field(default_factory=list)
-    rules: list[str] = field(default_factory=list)
-    backends: list[str] = field(default_factory=list)
-    ops: list[str] = field(default_factory=list)
-    error: str | None = None
+_GUARDED = (Exception, SystemExit)  # a plugin calling sys.exit() must not end the host
 
 
 class _State:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.loaded = False
+        self.loading = False
         self.pm = pluggy.PluginManager("plastix")
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
+        self.registrars: dict[str, Registrar] = {}
 
 
 _STATE = _State()
 
 
-def _callbacks(info: PluginInfo) -> dict[str, Any]:
-    from plastix import _ops
-
-    provider = info.distribution
-
-    def register_rule(rule: type, *, name: str | None = None, aliases: Any = (),
-                      override: bool = False) -> None:
-        from plastix._rule import Rule
-
-        if not (isinstance(rule, type) and issubclass(rule, Rule)):
-            raise RegistrationError(f"plugin {info.name!r}: {rule!r} is not a plastix.Rule "
-                                    "subclass")
-        name = name or getattr(rule, "name", None)
-        if not name:
-            raise RegistrationError(f"plugin {info.name!r}: rule {rule.__name__} has no name; "
-                                    "decorate it with @plastix.rule(name) or pass name=")
-        aliases = tuple(aliases) or tuple(getattr(rule, "aliases", ()))
-        rule.check_definition()
-        RULES.add(name, rule, aliases=aliases, provider=provider, override=override)
-        info.rules.append(name)
-
-    def register_backend(name: str, factory: Any, *, aliases: Any = (), package: str = "",
-                         override: bool = False) -> None:
-        BACKENDS.add(name, factory, aliases=tuple(aliases), provider=provider,
-                     override=override, package=package)
-        info.backends.append(name)
-
-    def register_op(spec: Any, *, aliases: Any = (), lowerings: dict[str, Any] | None = None,
-                    override: bool = False) -> None:
-        from plastix.backends import add_lowering
-
-        _ops.OPS.add(spec, tuple(aliases), provider=provider, override=override)
-        for backend, template in (lowerings or {}).items():
-            add_lowering(backend, spec.name, template)
-        info.ops.append(spec.name)
-
-    return {"register_rules": register_rule, "register_backends": register_backend,
-            "register_ops": register_op}
+def autoload_disabled() -> bool:
+    """Whether ``PLASTIX_DISABLE_PLUGIN_AUTOLOAD`` is set to anything but ``""``/``0``/``false``."""
+    return os.environ.get(DISABLE_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
-def _call_hooks(module: ModuleType, info: PluginInfo) -> None:
-    """Run ``module``'s hook implementations; on failure withdraw what it registered."""
-    from plastix import _ops
+def _implemented_hooks(plugin: object, info: PluginInfo) -> list[str]:
+    """The hooks ``plugin`` implements; an unknown hook or a hook wrapper is an error."""
+    hooks = []
+    for caller in _STATE.pm.get_hookcallers(plugin) or []:
+        if caller.spec is None:
+            near = closest(caller.name, hookspecs.HOOKS)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise RegistrationError(f"plugin {info.name!r} implements unknown hook "
+                                    f"{caller.name!r}; plastix's hooks are "
+                                    f"{', '.join(hookspecs.HOOKS)}{hint}")
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
+                raise RegistrationError(f"plugin {info.name!r}: {caller.name} cannot be a hook "
+                                        "wrapper")
+        hooks.append(caller.name)
+    return [h for h in hookspecs.HOOKS if h in hooks]
 
-    callbacks = _callbacks(info)
-    name = info.name
+
+def _run_hooks(plugin: object, reg: Registrar) -> None:
+    """Register ``plugin`` with pluggy and run its hooks; on failure withdraw all of it."""
+    info, pm = reg.info, _STATE.pm
+    stage = "registering with pluggy"
     try:
-        _STATE.pm.register(module, name=name)
-        info.hooks = sorted(h.name for h in _STATE.pm.get_hookcallers(module) or [])
-        for hook in ("register_ops", "register_backends", "register_rules"):
-            impls = [i for i in getattr(_STATE.pm.hook, hook).get_hookimpls()
-                     if i.plugin is module]
-            for impl in impls:
-                impl.function(register=callbacks[hook])
-    except Exception as exc:
-        RULES.remove_provider(info.distribution)
-        BACKENDS.remove_provider(info.distribution)
-        _ops.OPS.remove_provider(info.distribution)
-        if _STATE.pm.is_registered(module):
-            _STATE.pm.unregister(module)
-        for contributed in (info.rules, info.backends, info.ops):
-            contributed.clear()
-        raise exc
+        with loading(reg):
+            pm.register(plugin, name=info.name)
+            reg.journal.append(lambda: pm.unregister(name=info.name))
+            stage = "checking its hooks"
+            info.hooks = _implemented_hooks(plugin, info)
+            for hook in info.hooks:
+                stage = hook
+                for impl in getattr(pm.hook, hook).get_hookimpls():
+                    if impl.plugin is not plugin:
+                        continue
+                    register = reg.callback(hook)
+                    try:
+                        kwargs = {"register": register} if impl.argnames else {}
+                        result = impl.function(**kwargs)
+                    finally:
+                        register.open = False
+                    if result is not None:
+                        raise RegistrationError(f"it returned {type(result).__name__}; a hook "
+                                                "calls register(...) and returns nothing")
+    except BaseException as exc:  # withdraw it whole, even on KeyboardInterrupt
+        reg.rollback()
+        info.hooks = []
+        if isinstance(exc, _GUARDED):
+            raise PluginError(info.name, info.distribution, stage, exc) from exc
+        raise
 
 
 def _load_builtins() -> None:
     version = _version("plastix")
     for modname in _BUILTINS:
         module = importlib.import_module(modname)
-        info = PluginInfo(modname, "plastix", version, builtin=True)
-        _call_hooks(module, info)
-        _STATE.plugins[modname] = info
+        reg = Registrar(PluginInfo(modname, "plastix", version, builtin=True, kind="built in",
+                                    module=modname))
+        _run_hooks(module, reg)
+        _STATE.plugins[modname] = reg.info
+        _STATE.registrars[modname] = reg
 
 
 def _version(dist: str) -> str:
@@ -143,67 +119,111 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
-def _load_entry_points() -> None:
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = ep.dist.name if ep.dist is not None else ep.value.split(":")[0]
-        info = PluginInfo(ep.name, dist, ep.dist.version if ep.dist else "unknown",
-                          builtin=False)
-        _STATE.plugins[ep.name] = info
+def _load_entry_points(disabled: bool) -> list[str]:
+    """Load every ``plastix`` entry point in its own guard; return the failure warnings."""
+    eps = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP),
+                 key=lambda ep: ((ep.dist.name if ep.dist else "").lower(), ep.name))
+    failures = []
+    for ep in eps:
+        dist = ep.dist.name if ep.dist is not None else ep.module
+        version = ep.dist.version if ep.dist is not None else "unknown"
+        name = ep.name if ep.name not in _STATE.plugins else f"{ep.name} ({dist})"
+        info = PluginInfo(name, dist, version, module=ep.value)
+        _STATE.plugins[name] = info
+        if disabled:
+            info.status = "disabled"
+            continue
+        reg = Registrar(info)
         try:
-            module = ep.load()
-            _call_hooks(module, info)
-        except Exception as exc:
-            info.error = f"{type(exc).__name__}: {exc}"
-            warnings.warn(f"plastix plugin {ep.name!r} (from {dist!r}) failed and was skipped: "
-                          f"{info.error}", RuntimeWarning, stacklevel=3)
+            try:
+                with loading(reg):
+                    plugin = ep.load()
+            except _GUARDED as exc:
+                raise PluginError(name, dist, f"importing {ep.value!r}", exc) from exc
+            _run_hooks(plugin, reg)
+        except BaseException as exc:  # withdraw it whole, even on KeyboardInterrupt
+            reg.rollback()
+            if not isinstance(exc, PluginError):
+                raise
+            info.status, info.error, info.exception = "failed", exc.reason, exc.cause
+            failures.append(f"plastix plugin {name!r} ({dist} {version}) failed and was "
+                            f"skipped: {exc.reason}")
+            continue
+        _STATE.registrars[name] = reg
+    return failures
 
 
 def ensure_loaded() -> None:
-    """Load the built-ins and (unless disabled) the entry-point plugins, once."""
+    """Load the built-ins and (unless disabled) the entry-point plugins, once per process.
+
+    A plugin's hooks may use the registries while loading (``px.register`` at import time):
+    the nested call returns at once instead of loading again.
+    """
     if _STATE.loaded:
         return
     with _STATE.lock:
-        if _STATE.loaded:
+        if _STATE.loaded or _STATE.loading:
             return
-        _load_builtins()
-        if os.environ.get(DISABLE_ENV, "").strip() not in ("1", "true", "yes"):
-            _load_entry_points()
+        _STATE.loading = True
+        try:
+            _load_builtins()
+            failures = _load_entry_points(autoload_disabled())
+        except BaseException:  # a bug in plastix itself: undo, so a retry starts clean
+            for reg in reversed(list(_STATE.registrars.values())):
+                reg.rollback()
+            _STATE.plugins.clear()
+            _STATE.registrars.clear()
+            raise
+        finally:
+            _STATE.loading = False
         _STATE.loaded = True
+    # Warn only now, with the registries complete: under ``-W error`` a warning raises, and
+    # it must not leave loading half done.
+    for message in failures:
+        warnings.warn(message, PluginWarning, stacklevel=3)
 
 
-def register_plugin(module: ModuleType | Any, name: str | None = None) -> PluginInfo:
-    """Register a plugin object in-process (tests, notebooks); undo with unregister_plugin."""
+def register_plugin(plugin: Any, name: str | None = None, *,
+                    distribution: str | None = None) -> PluginInfo:
+    """Register a plugin object (a module, or any object with hook methods) in-process.
+
+    For tests and notebooks; undo with :func:`unregister_plugin`. ``name`` defaults to the
+    module's name, ``distribution`` (the provider shown by ``plastix list``) to ``name``.
+    Raises :class:`plastix.PluginError` when a hook fails; nothing of the plugin then stays.
+    """
     ensure_loaded()
-    name = name or getattr(module, "__name__", None) or repr(module)
+    name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
     with _STATE.lock:
         if name in _STATE.plugins:
             raise RegistrationError(f"a plugin named {name!r} is already registered")
-        info = PluginInfo(name, name, "in-process", builtin=False)
-        _call_hooks(module, info)
-        _STATE.plugins[name] = info
+        module = getattr(plugin, "__name__", None) or type(plugin).__qualname__
+        reg = Registrar(PluginInfo(name, distribution or name, "in-process", kind="in-process",
+                                    module=module))
+        _run_hooks(plugin, reg)
+        _STATE.plugins[name] = reg.info
+        _STATE.registrars[name] = reg
+        return reg.info
+
+
+def unregister_plugin(name: str) -> PluginInfo:
+    """Withdraw a plugin and everything it registered; what it overrode comes back."""
+    ensure_loaded()
+    with _STATE.lock:
+        info = _STATE.plugins.get(name)
+        if info is None:
+            raise RegistrationError(f"no plugin named {name!r} is registered; registered: "
+                                    f"{', '.join(_STATE.plugins)}")
+        if info.builtin:
+            raise RegistrationError(f"plugin {name!r} is built in and cannot be unregistered")
+        del _STATE.plugins[name]
+        reg = _STATE.registrars.pop(name, None)
+        if reg is not None:
+            reg.rollback()
         return info
 
 
-def unregister_plugin(name: str) -> None:
-    """Withdraw an in-process plugin and everything it registered."""
-    from plastix import _ops
-
-    with _STATE.lock:
-        info = _STATE.plugins.pop(name, None)
-        if info is None:
-            raise RegistrationError(f"no plugin named {name!r} is registered")
-        if info.builtin:
-            _STATE.plugins[name] = info
-            raise RegistrationError(f"plugin {name!r} is built in and cannot be unregistered")
-        RULES.remove_provider(info.distribution)
-        BACKENDS.remove_provider(info.distribution)
-        _ops.OPS.remove_provider(info.distribution)
-        plugin = _STATE.pm.get_plugin(name)
-        if plugin is not None:
-            _STATE.pm.unregister(plugin)
-
-
 def plugins(include_builtin: bool = False) -> list[PluginInfo]:
-    """Every plugin plastix knows, loaded or failed; built-ins only when asked."""
+    """Every plugin plastix knows (loaded, failed or disabled); built-ins only when asked."""
     ensure_loaded()
-    return [p for p in _STATE.plugins.values() if include_builtin or not p.builtin]
+    with _STATE.lock:
+        return [p for p in _STATE.plugins.values() if include_builtin or not p.builtin]

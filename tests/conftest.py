@@ -25,6 +25,13 @@ def _available(name: str) -> str | None:
     return None
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Load plugins before any test runs, so that an installed plugin that fails (CI installs
+    # the broken ones in tests/plugins on purpose) warns here once, not inside whichever test
+    # happens to look a rule up first.
+    px.rules()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """The name of an installed backend; tests using it run once per backend."""
