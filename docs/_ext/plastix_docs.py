@@ -8,6 +8,7 @@ table built from the ``param`` metadata (name, default, unit, meaning).
 from __future__ import annotations
 
 import importlib
+import re
 import inspect
 from typing import Any
 
@@ -15,6 +16,12 @@ from docutils import nodes
 from docutils.parsers.rst import Directive
 from docutils.statemachine import StringList
 from sphinx.util.nodes import nested_parse_with_titles
+
+
+def _plain(text: str) -> str:
+    """Plain text made safe inside reST: no emphasis, substitutions or link targets."""
+    text = re.sub(r"([*|`\\])", r"\\\1", text)
+    return re.sub(r"(\w)_(?=\W|$)", r"\1\\_", text)
 
 
 def _rst_table(rows: list[tuple[str, ...]], widths: str) -> list[str]:
@@ -43,7 +50,7 @@ class Catalogue(_Rendered):
         rows = [("rule", "aliases", "provider", "summary")]
         for e in RULES:
             rows.append((f"``{e.name}``", ", ".join(f"``{a}``" for a in e.aliases) or "--",
-                         e.provider, e.obj.summary()))
+                         _plain(e.provider), _plain(e.obj.summary())))
         return self.render(_rst_table(rows, "22 22 10 46"))
 
 
@@ -64,7 +71,8 @@ class Family(_Rendered):
             rows = [("hyperparameter", "default", "unit", "meaning")]
             for f in rule.param_fields():
                 rows.append((f"``{f.name}``", f"``{f.default!r}``",
-                             f.metadata.get("unit") or "--", f.metadata.get("doc") or "--"))
+                             _plain(f.metadata.get("unit") or "--"),
+                             _plain(f.metadata.get("doc") or "--")))
             if len(rows) > 1:
                 lines += _rst_table(rows, "20 20 15 45")
         return self.render(lines)
