@@ -7,12 +7,12 @@ True
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._binding import Binding
+from ._checked import debug
 from ._errors import (
     BackendUnavailableError,
     HyperparameterError,
+    NonFiniteError,
     PlastixError,
     RegistrationError,
     RuleValidationError,
@@ -21,6 +21,7 @@ from ._errors import (
     UnknownRuleError,
 )
 from ._graph import Graph, Value
+from ._io import load
 from ._learner import Learner, find_rule
 from ._ops import OpSpec
 from ._rule import Rule, param, register, rule
@@ -66,6 +67,7 @@ __all__ = [
     "Graph",
     "HyperparameterError",
     "Learner",
+    "NonFiniteError",
     "OpSpec",
     "PlastixError",
     "RegistrationError",
@@ -76,9 +78,11 @@ __all__ = [
     "UnknownRuleError",
     "Value",
     "backends",
+    "debug",
     "find_rule",
     "hookimpl",
     "info",
+    "load",
     "ops",
     "param",
     "register",

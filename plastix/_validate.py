@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._errors import RuleValidationError
-from ._graph import Const, Graph, Node, Operand, Value
+from ._graph import Const, Graph, Node, Value
 from ._ops import OPS, WEAK, Aval, OpTypeError
 
 
