@@ -144,9 +144,12 @@ class Graph:
         if dtype not in DTYPES:
             raise RuleValidationError(
                 self.rule, f"unknown dtype {dtype!r}; expected one of {DTYPES}", variable=name)
+        if isinstance(shape, str | bytes):
+            raise RuleValidationError(self.rule, f"shape must be a tuple of ints, got {shape!r}",
+                                      variable=name)
         try:
             shape = tuple(int(n) for n in shape)
-        except TypeError:
+        except (TypeError, ValueError):
             raise RuleValidationError(self.rule, f"shape must be a tuple of ints, got {shape!r}",
                                       variable=name) from None
         if any(n < 0 for n in shape):

@@ -16,7 +16,11 @@ BACKENDS = ["numpy", "torch", "cupy"]
 
 def _available(name: str) -> str | None:
     """None when ``name`` can run here, else why not."""
-    if name not in px.backends():
+    # plastix.backends (the function) is shadowed by the subpackage once that is imported
+    from plastix.registry import BACKENDS as registered, ensure_loaded
+
+    ensure_loaded()
+    if name not in registered.names():
         return f"backend {name!r} is not registered in this build"
     try:
         get_backend(name)
