@@ -17,7 +17,8 @@ BACKENDS = ["numpy", "torch", "cupy"]
 def _available(name: str) -> str | None:
     """None when ``name`` can run here, else why not."""
     # plastix.backends (the function) is shadowed by the subpackage once that is imported
-    from plastix.registry import BACKENDS as registered, ensure_loaded
+    from plastix.registry import BACKENDS as registered
+    from plastix.registry import ensure_loaded
 
     ensure_loaded()
     if name not in registered.names():

@@ -405,7 +405,7 @@ CASES += _below_range_cases()
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_raises_and_changes_nothing(case: Case, backend: str,
                                               test_rules: dict[str, str]) -> None:
-    case_id, rule, error, words, act = case
+    _, rule, error, words, act = case
     rule = test_rules.get(rule.strip("<>"), rule)
     signals = {"reward": 1.0} if rule == test_rules["reward"] else {}
     b = bound(backend, rule, batch=2, n_pre=4, n_post=3, signals=signals)
