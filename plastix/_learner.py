@@ -55,6 +55,7 @@ class Learner:
             raise HyperparameterError(self.name, "dtype", f"expected one of "
                                       f"{list(self.rule_cls.dtypes)}, got {dtype!r}")
         self.dtype = dtype
+        self.rule_cls.check_params(self.params, dtype)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise HyperparameterError(self.name, "seed", f"expected an int, got {seed!r}")
         self.seed = seed
@@ -78,6 +79,7 @@ class Learner:
         """
         params = self.rule_cls.make_params(overrides, base=self.params) if overrides \
             else self.params
+        self.rule_cls.check_params(params, self.dtype)
         options = {} if pre_shape is None else {"pre_shape": tuple(pre_shape)}
         return Binding(self, weight, batch_size=batch_size, mask=mask, dt=dt, seed=seed,
                        params=params, shape_options=options,

@@ -21,7 +21,7 @@ import pluggy
 
 from plastix._errors import RegistrationError
 
-from . import hookspecs
+from . import _guard, hookspecs
 from ._names import NameRegistry
 
 ENTRY_POINT_GROUP = "plastix"
@@ -77,6 +77,8 @@ def _callbacks(info: PluginInfo) -> dict[str, Any]:
                                     "decorate it with @plastix.rule(name) or pass name=")
         aliases = tuple(aliases) or tuple(getattr(rule, "aliases", ()))
         rule.check_definition()
+        if not info.builtin:  # a plugin's graph must build and validate on a small probe
+            rule.check_graph()
         RULES.add(name, rule, aliases=aliases, provider=provider, override=override)
         info.rules.append(name)
 
@@ -99,20 +101,31 @@ def _callbacks(info: PluginInfo) -> dict[str, Any]:
             "register_ops": register_op}
 
 
-def _call_hooks(module: ModuleType, info: PluginInfo) -> None:
-    """Run ``module``'s hook implementations; on failure withdraw what it registered."""
+def _call_hooks(module: ModuleType, info: PluginInfo,
+                snapshot: _guard.Snapshot | None = None) -> None:
+    """Run ``module``'s hook implementations; on failure withdraw what it registered.
+
+    ``snapshot`` (taken before the plugin was imported) lets changes the plugin made to
+    built-in rules while importing be found too (see ``_guard``)."""
     from plastix import _ops
 
     callbacks = _callbacks(info)
     name = info.name
+    snapshot = snapshot if snapshot is not None or info.builtin else _guard.Snapshot(RULES)
     try:
         _STATE.pm.register(module, name=name)
         info.hooks = sorted(h.name for h in _STATE.pm.get_hookcallers(module) or [])
-        for hook in ("register_ops", "register_backends", "register_rules"):
-            impls = [i for i in getattr(_STATE.pm.hook, hook).get_hookimpls()
-                     if i.plugin is module]
-            for impl in impls:
-                impl.function(register=callbacks[hook])
+        with _guard.slow_warning(name, "registering"):
+            for hook in ("register_ops", "register_backends", "register_rules"):
+                impls = [i for i in getattr(_STATE.pm.hook, hook).get_hookimpls()
+                         if i.plugin is module]
+                for impl in impls:
+                    impl.function(register=callbacks[hook])
+        changed = snapshot.undo_changes(info.rules) if snapshot is not None else []
+        if changed:
+            raise RegistrationError(f"plugin {name!r} modified plastix outside its register "
+                                    f"callbacks ({', '.join(changed)}); the changes were "
+                                    "undone and the plugin was withdrawn")
     except Exception as exc:
         RULES.remove_provider(info.distribution)
         BACKENDS.remove_provider(info.distribution)
@@ -146,8 +159,10 @@ def _load_entry_points() -> None:
                           builtin=False)
         _STATE.plugins[ep.name] = info
         try:
-            module = ep.load()
-            _call_hooks(module, info)
+            snapshot = _guard.Snapshot(RULES)
+            with _guard.slow_warning(ep.name, "importing"):
+                module = ep.load()
+            _call_hooks(module, info, snapshot)
         except Exception as exc:
             info.error = f"{type(exc).__name__}: {exc}"
             warnings.warn(f"plastix plugin {ep.name!r} (from {dist!r}) failed and was skipped: "
@@ -175,7 +190,13 @@ def register_plugin(module: ModuleType | Any, name: str | None = None) -> Plugin
         if name in _STATE.plugins:
             raise RegistrationError(f"a plugin named {name!r} is already registered")
         info = PluginInfo(name, name, "in-process", builtin=False)
-        _call_hooks(module, info)
+        try:
+            _call_hooks(module, info)
+        except RegistrationError:
+            raise
+        except Exception as exc:
+            raise RegistrationError(f"plugin {name!r} failed and was withdrawn: "
+                                    f"{type(exc).__name__}: {exc}") from exc
         _STATE.plugins[name] = info
         return info
 
