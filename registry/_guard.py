@@ -6,9 +6,10 @@ imported or while its hooks run is checked afterwards:
 * the attributes of every registered rule class (and of :class:`plastix.Rule` itself) are
   compared, by identity, with what they were before; a plugin that replaced
   ``NearestOnlineSTDP.build`` or a rule's ``Params`` has the change undone and fails;
-* the rule registry is compared with what it was before, apart from the names the plugin
-  registered through its callback; an entry added or replaced behind the callbacks' back is
-  undone and the plugin fails.
+* the rule registry's existing entries are compared with what they were before, apart from
+  names the plugin registered through its callback; an entry replaced or removed behind the
+  callbacks' back is put back and the plugin fails. (New names that appear meanwhile are
+  not flagged: another thread may legitimately register a rule at the same time.)
 
 What Python cannot contain is not claimed: code of a plugin that runs *later* (a function of
 the plugin called during a simulation) can still patch anything in the process.
@@ -59,17 +60,11 @@ class Snapshot:
         allowed = {n.lower() for n in allowed_names}
         entries_before, _ = self.registry
         entries_now, _ = self.rules.snapshot()
-        for key in sorted(set(entries_before) | set(entries_now)):
-            if key in allowed:
-                continue
-            if entries_before.get(key) is not entries_now.get(key):
+        for key, entry in sorted(entries_before.items()):
+            if key not in allowed and entries_now.get(key) is not entry:
                 changed.append(f"rule registry entry {key!r}")
-        if any(c.startswith("rule registry") for c in changed):
-            kept = {k: e for k, e in entries_now.items() if k in allowed}
-            self.rules.restore(self.registry)
-            for e in kept.values():
-                self.rules.add(e.name, e.obj, aliases=e.aliases, provider=e.provider,
-                               override=True, **e.meta)
+                self.rules.add(entry.name, entry.obj, aliases=entry.aliases,
+                               provider=entry.provider, override=True, **entry.meta)
         return changed
 
 
