@@ -93,8 +93,14 @@ class Binding:
         if len(shape) < 2:
             raise StepInputError(self.rule_name, "weight", "at least 2 dimensions",
                                  f"shape {shape}")
-        host = weight if be.is_native(weight) or isinstance(weight, np.ndarray | list | tuple) \
-            else _host(weight)  # a weight of any array type is accepted (and copied)
+        host = weight
+        if not (be.is_native(weight) or isinstance(weight, np.ndarray | list | tuple)):
+            try:  # a weight of any array type is accepted (and copied)
+                host = _host(weight)
+            except Exception as exc:
+                raise StepInputError(self.rule_name, "weight", "an array readable on the host",
+                                     f"{be.describe(weight)} ({type(exc).__name__}: {exc})") \
+                    from None
         return as_checked(be, self.rule_name, "weight", host, shape, self.dtype, binary=False)
 
     @property
@@ -107,7 +113,11 @@ class Binding:
         if not isinstance(on, bool):
             raise StepInputError(self.rule_name, "check_finite", "True or False", repr(on))
         self._check_finite = on
-        self._guarded = on or self._user_ops
+        self._guard()
+
+    def _guard(self) -> None:
+        # user code (function ops, seam hooks) may raise mid-step: such steps are undoable
+        self._guarded = self._check_finite or self._user_ops or bool(self._seam_hooks)
 
     def _initial(self, name: str) -> Any:
         decl = self.graph.variables[name]
@@ -149,6 +159,7 @@ class Binding:
         else:
             self._seam_hooks[target] = hook
         self._steps.clear()
+        self._guard()
 
     # -- stepping -------------------------------------------------------------------------------
     def _run_phase(self, phase: str, pre: Any, post: Any, signals: dict[str, Any]) -> None:
