@@ -148,6 +148,13 @@ CASES: list[Case] = [
      lambda b, be: px.Learner(NOS, be, seed=1.5)),  # type: ignore[arg-type]
     ("learner-check-finite-not-bool", NOS, px.HyperparameterError, ("check_finite",),
      lambda b, be: px.Learner(NOS, be, check_finite="yes")),  # type: ignore[arg-type]
+    ("learner-growing-int-trace", INT, px.HyperparameterError, ("trace_decay", "decay factor"),
+     lambda b, be: px.Learner(INT, be, shift_spike_trace=0, trace_decay=44)),
+    ("learner-int-trace-overflow", INT, px.HyperparameterError, ("trace_decay", "overflows"),
+     lambda b, be: px.Learner(INT, be, dtype="int32", trace_scale=2**25,
+                              trace_decay=2**14, shift_spike_trace=15)),
+    ("bind-override-int-trace-growth", INT, px.HyperparameterError, ("trace_decay",),
+     lambda b, be: b.learner.bind(np.zeros((3, 4)), trace_decay=2**15 + 1)),
     ("learner-unknown-backend", NOS, px.BackendUnavailableError, ("nompy", "numpy"),
      lambda b, be: px.Learner(NOS, "nompy")),
     # -- bind(...) ----------------------------------------------------------------------------
@@ -346,6 +353,18 @@ AUTHORING: list[tuple[str, tuple[str, ...], Callable[[px.Graph], Any]]] = [
     ("weight-change-of-state", ("weight_change",),
      lambda g: (g.variable_to_backend("x"), g.op_to_backend("dx", "add", ["x", 1.0]),
                 g.weight_change("dx", target="x"))),
+    ("initial-value-none", ("'x'", "real number"),
+     lambda g: g.learned("x", value=None)),
+    ("initial-value-nan", ("'x'", "finite"),
+     lambda g: g.variable_to_backend("x", value=float("nan"))),
+    ("initial-value-string", ("'x'", "real number"),
+     lambda g: g.variable_to_backend("x", value="zero")),
+    ("initial-value-wrong-shape", ("'x'", "broadcasts"),
+     lambda g: g.variable_to_backend("x", value=np.zeros(7))),
+    ("signal-default-string", ("'reward'", "default"),
+     lambda g: g.signal("reward", default="none")),
+    ("outputs-none", ("outputs must be",),
+     lambda g: g.op_to_backend(None, "abs", ["weight"])),  # type: ignore[arg-type]
     ("build-raises-other", ("build() raised", "KeyError"),
      lambda g: {}["missing"]),
 ]
