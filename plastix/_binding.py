@@ -88,8 +88,11 @@ class Binding:
         be = self.backend
         if getattr(weight, "ndim", None) is None and not isinstance(weight, list | tuple):
             raise StepInputError(self.rule_name, "weight", "an array", type(weight).__name__)
-        shape = tuple(getattr(weight, "shape", np.shape(weight) if isinstance(
-            weight, list | tuple) else ()))
+        try:
+            shape = tuple(getattr(weight, "shape", None) or np.shape(weight))
+        except ValueError as exc:  # a ragged nested list
+            raise StepInputError(self.rule_name, "weight", "a rectangular array",
+                                 f"{type(weight).__name__} ({exc})") from None
         if len(shape) < 2:
             raise StepInputError(self.rule_name, "weight", "at least 2 dimensions",
                                  f"shape {shape}")
@@ -210,6 +213,9 @@ class Binding:
         The last step runs the rule's ``final`` phase unless ``final=False``. A signal is given
         either per step (time first) or once for every step. A progress bar shows on runs of
         at least 1000 steps when stderr is a terminal (``progress`` forces it on or off).
+        A run is all or nothing: when a step fails (bad input at step t, a non-finite result
+        in a checked binding), the binding is put back as it was before the run; an
+        interrupt (``KeyboardInterrupt``) keeps the steps already done.
         """
         n = check_train_length(self.rule_name, "pre_train", pre_train)
         if check_train_length(self.rule_name, "post_train", post_train) != n:

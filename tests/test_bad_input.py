@@ -170,6 +170,8 @@ CASES: list[Case] = [
      lambda b, be: b.learner.bind(np.zeros((3, 4), dtype=complex))),
     ("bind-weight-strings", NOS, px.StepInputError, ("weight", "<U1"),
      lambda b, be: b.learner.bind([["a", "b"], ["c", "d"]])),
+    ("bind-weight-ragged", NOS, px.StepInputError, ("weight", "rectangular"),
+     lambda b, be: b.learner.bind([[0.1, 0.2], [0.3]])),
     ("bind-weight-not-array", NOS, px.StepInputError, ("weight", "dict"),
      lambda b, be: b.learner.bind({"w": 1})),
     ("bind-weight-fractional-int-rule", INT, px.StepInputError, ("weight", "integer"),

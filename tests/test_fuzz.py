@@ -133,7 +133,7 @@ def _hard_bounds(b: px.Binding) -> tuple[float, float] | None:
 
 
 @given(setups())
-@settings(max_examples=_n(40))
+@settings(max_examples=_n(100))
 def test_random_rules_stay_finite_bounded_and_agree(s: dict[str, Any]) -> None:
     pre, post = _trains(s)
     results = {}
@@ -164,7 +164,7 @@ ACTIONS = st.lists(st.sampled_from(["step", "step", "step", "final", "reset", "s
 
 
 @given(setups(), ACTIONS, st.sampled_from(_backends()))
-@settings(max_examples=_n(30))
+@settings(max_examples=_n(60))
 def test_save_load_sequences_continue_identically(s: dict[str, Any], actions: list[str],
                                                   backend: str) -> None:
     """Two copies run the same actions; one saves to and loads from a file (rebuilding the
@@ -285,7 +285,7 @@ def _cleanup() -> Any:
 
 @given(st.lists(CALLS, max_size=8), st.integers(1, 3), st.sampled_from(_backends()),
        st.booleans())
-@settings(max_examples=_n(150))
+@settings(max_examples=_n(300))
 def test_malformed_graphs_raise_plastix_errors(calls: list[tuple[Any, ...]], batch: int,
                                                backend: str, check: bool) -> None:
     name = author(lambda g: _play(g, calls), params=_Params)
@@ -309,7 +309,7 @@ def test_malformed_graphs_raise_plastix_errors(calls: list[tuple[Any, ...]], bat
 
 
 @given(st.lists(CALLS, min_size=1, max_size=6))
-@settings(max_examples=_n(100))
+@settings(max_examples=_n(200))
 def test_authoring_calls_raise_only_plastix_errors(calls: list[tuple[Any, ...]]) -> None:
     """The rule-author API itself, called directly on a graph."""
     g = px.Graph("fuzz", pre_shape=(2, 3), post_shape=(2, 2), weight_shape=(2, 3),
