@@ -52,7 +52,7 @@ def info(name: str) -> str:
     return find_rule(name).describe()
 
 
-def backends() -> list[str]:
+def backend_names() -> list[str]:
     """The names of every registered backend (installed or not)."""
     from .registry import BACKENDS, ensure_loaded
 
@@ -77,7 +77,7 @@ __all__ = [
     "StepInputError",
     "UnknownRuleError",
     "Value",
-    "backends",
+    "backend_names",
     "debug",
     "find_rule",
     "hookimpl",

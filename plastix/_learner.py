@@ -20,7 +20,7 @@ def find_rule(algorithm: str) -> type[Rule]:
     entry = RULES.get(algorithm)
     if entry is None:
         raise UnknownRuleError(algorithm, RULES.names(with_aliases=True))
-    return entry.obj
+    return entry.obj  # type: ignore[no-any-return]
 
 
 class Learner:

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from conftest import to_numpy
 
 import plastix as px
 from plastix.backends import get_backend
 from plastix.registry import RULES
+from tests.conftest import to_numpy
 
 PROVIDER = "plastix-reliability-tests"
 _ids = itertools.count()

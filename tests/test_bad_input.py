@@ -9,8 +9,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import to_numpy
-from reliability_helpers import (
+
+import plastix as px
+from tests.conftest import to_numpy
+from tests.reliability_helpers import (
     assert_unchanged,
     author,
     bound,
@@ -18,8 +20,6 @@ from reliability_helpers import (
     native,
     snapshot,
 )
-
-import plastix as px
 
 NOS = "nearest_online_stdp"
 INT = "postpreintstdp"

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import to_numpy
-from reliability_helpers import assert_unchanged, author, drop_test_rules, native, snapshot
 
 import plastix as px
 from plastix._checked import reset_debug
+from tests.conftest import to_numpy
+from tests.reliability_helpers import assert_unchanged, author, drop_test_rules, native, snapshot
 
 
 @dataclasses.dataclass(frozen=True)

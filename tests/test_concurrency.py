@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import to_numpy
-from reliability_helpers import native
 
 import plastix as px
 from plastix._compiler import CACHE
 from plastix.registry import RULES, register_plugin, unregister_plugin
+from tests.conftest import to_numpy
+from tests.reliability_helpers import native
 
 THREADS = 12
 

@@ -20,18 +20,18 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import _available, to_numpy
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
-from reliability_helpers import author, drop_test_rules, native
 
 import plastix as px
 from plastix._graph import Const
+from tests.conftest import _available, to_numpy
+from tests.reliability_helpers import author, drop_test_rules, native
 
 
 def _n(k: int) -> int:
     """``k`` examples in the ci profile, scaled with the active profile."""
-    return max(1, k * settings.default.max_examples // 25)
+    return max(1, k * settings.default.max_examples // 100)
 
 
 def _backends() -> list[str]:

@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import to_numpy
-from reliability_helpers import assert_unchanged, native, snapshot
 
 import plastix as px
 from plastix import _io
+from tests.conftest import to_numpy
+from tests.reliability_helpers import assert_unchanged, native, snapshot
 
 RULES = ["nearest_online_stdp", "full_online_stdp", "meta_nearest_online_stdp",
          "postpreintstdp"]
