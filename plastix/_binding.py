@@ -166,11 +166,15 @@ class Binding:
 
     # -- stepping -------------------------------------------------------------------------------
     def _run_phase(self, phase: str, pre: Any, post: Any, signals: dict[str, Any]) -> None:
-        fn = self._compiled(phase).fn
+        compiled = self._compiled(phase)
+        # signals go by position: a signal may be named like one of the step's own arguments
+        # ("S", "t", "seed"), which the compiler renames (found by the fuzz tests)
+        args = [signals[name] for name in compiled.inputs]
         if self._guarded:
-            guarded_step(self, phase, fn, pre, post, signals, check_finite=self._check_finite)
+            guarded_step(self, phase, compiled.fn, pre, post, args, signals,
+                         check_finite=self._check_finite)
         else:
-            fn(self.S, pre, post, self.t, self.seed, self._seam_hooks, **signals)
+            compiled.fn(self.S, pre, post, self.t, self.seed, self._seam_hooks, *args)
 
     def step(self, pre: Any, post: Any, *, final: bool = False, **signals: Any) -> None:
         """Advance one time step of ``dt`` with this step's spikes.

@@ -66,13 +66,14 @@ def _errstate(backend: Any) -> contextlib.AbstractContextManager[Any]:
 
 
 def guarded_step(b: Binding, phase: str, fn: Callable[..., None], pre: Any, post: Any,
-                 signals: Mapping[str, Any], *, check_finite: bool) -> None:
-    """Run ``fn`` as one step of ``b``; undo it when it raises or (checked) is non-finite."""
+                 args: list[Any], signals: Mapping[str, Any], *, check_finite: bool) -> None:
+    """Run ``fn`` as one step of ``b`` (``args``: the signals in the step's order); undo it
+    when it raises or, when checked, when it wrote non-finite values."""
     be = b.backend
     snapshot = {k: be.copy(v) for k, v in b.S.items()}
     try:
         with _errstate(be):
-            fn(b.S, pre, post, b.t, b.seed, b._seam_hooks, **signals)
+            fn(b.S, pre, post, b.t, b.seed, b._seam_hooks, *args)
     except BaseException as exc:
         _restore(b, snapshot)
         exc.add_note(f"plastix: rule {b.rule_name!r}, step {b.t} was rolled back "

@@ -100,6 +100,22 @@ def _graded(g: px.Graph) -> None:
     g.op_to_backend("weight", "add", ["weight", "dw"])
 
 
+def _signal_named_s(g: px.Graph) -> None:
+    g.signal("S", ())  # named like the compiled step's own first argument
+    g.op_to_backend("dw", "mat_mult_pre", ["post", "pre"])
+    g.op_to_backend("dw", "mul", ["dw", "S"])
+    g.op_to_backend("weight", "add", ["weight", "dw"])
+
+
+def test_signal_named_like_a_step_argument(backend: str) -> None:
+    name = author(_signal_named_s)  # dropped with the other test rules (test_rules)
+    for check in (False, True):
+        b = px.Learner(name, backend, dtype="float64").bind(np.zeros((3, 4)), batch_size=2,
+                                                            check_finite=check)
+        b.step(np.ones((2, 4)), np.ones((2, 3)), S=0.5)
+        np.testing.assert_array_equal(to_numpy(b.weight), np.full((3, 4), 2 * 0.5))
+
+
 def _needs_reward(g: px.Graph) -> None:
     g.signal("reward", ())
     g.op_to_backend("dw", "mat_mult_pre", ["post", "pre"])
