@@ -39,6 +39,13 @@ class ForeignArray:
         return self._x
 
 
+class UnreadableArray(ForeignArray):
+    """An array whose data cannot be brought to the host (like a torch 'meta' tensor)."""
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise RuntimeError("no data on this device")
+
+
 def foreign_for(backend: str, x: np.ndarray) -> Any:
     """An array from another backend or device than ``backend``: a torch tensor on the
     'meta' device for torch, a torch CPU tensor for NumPy, else an unknown array type."""
@@ -188,6 +195,8 @@ CASES: list[Case] = [
      lambda b, be: b.learner.bind([["a", "b"], ["c", "d"]])),
     ("bind-weight-ragged", NOS, px.StepInputError, ("weight", "rectangular"),
      lambda b, be: b.learner.bind([[0.1, 0.2], [0.3]])),
+    ("bind-weight-unreadable", NOS, px.StepInputError, ("weight", "no data on this device"),
+     lambda b, be: b.learner.bind(UnreadableArray(np.zeros((3, 4))))),
     ("bind-weight-not-array", NOS, px.StepInputError, ("weight", "dict"),
      lambda b, be: b.learner.bind({"w": 1})),
     ("bind-weight-fractional-int-rule", INT, px.StepInputError, ("weight", "integer"),
