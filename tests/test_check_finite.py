@@ -114,6 +114,7 @@ def test_overflow_detected_on_first_step(backend: str, rules: dict[str, str]) ->
     assert_unchanged(b, before)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered in sqrt:RuntimeWarning")
 def test_user_op_nan_is_reported_by_name(backend: str, rules: dict[str, str]) -> None:
     b = _bind(rules["nan"], backend, check_finite=True)
     before = snapshot(b)
