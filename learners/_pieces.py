@@ -177,8 +177,13 @@ def row_normalise(g: Graph, target: str, norm: Any) -> Value:
     """SPAIC's normalisation of each postsynaptic row to an L1 norm of ``norm``:
 
     .. math:: w_{ij} \\leftarrow w_{norm}\\, \\big(w_{ij} / \\textstyle\\sum_k |w_{ik}|\\big)
+
+    A row that is all zero stays zero: SPAIC divides 0 by 0 there and writes NaN into the
+    weight, which then never recovers (found by the fuzz tests, tests/test_fuzz.py).
     """
     size = g.op_to_backend(f"{target}_l1", "abs", [target])
     size = g.op_to_backend(f"{target}_l1", "sum", [size], axis=1, keepdims=True)
+    empty = g.op_to_backend(f"{target}_empty", "equal", [size, 0])
+    size = g.op_to_backend(f"{target}_l1", "where", [empty, 1, size])
     scaled = g.op_to_backend(target, "div", [target, size])
     return g.op_to_backend(target, "mul", [norm, scaled])  # type: ignore[return-value]

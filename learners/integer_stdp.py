@@ -16,7 +16,9 @@ the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from plastix._errors import HyperparameterError
 from plastix._graph import Graph, Value
 from plastix._rule import Rule, param, rule
 
@@ -84,6 +86,22 @@ class PostPreIntSTDP(Rule):
         w_max: int = param(109, unit="weight (integer)", doc="upper clamp")
 
     dtypes = ("int32", "int64")
+
+    @classmethod
+    def check_params(cls, params: Any, dtype: str) -> None:
+        """The trace must decay, and its products must fit the integer dtype: otherwise the
+        trace grows each step until it wraps around (found by the fuzz tests)."""
+        p = params
+        if p.trace_decay > 1 << p.shift_spike_trace:
+            raise HyperparameterError(cls.name, "trace_decay", f"expected at most "
+                                      f"2**shift_spike_trace = {1 << p.shift_spike_trace} "
+                                      f"(a decay factor <= 1), got {p.trace_decay}")
+        x_max = p.trace_scale if p.shift_spike_trace > 0 else 1
+        limit = 1 << (31 if dtype == "int32" else 63)
+        for name in ("trace_decay", "nu0", "nu1"):
+            if x_max * abs(getattr(p, name)) >= limit:
+                raise HyperparameterError(cls.name, name, f"trace_scale * {name} = "
+                                          f"{x_max * abs(getattr(p, name))} overflows {dtype}")
 
     def build(self, g: Graph) -> None:
         p = self.p

@@ -8,11 +8,13 @@ True
 from __future__ import annotations
 
 from ._binding import Binding
+from ._checked import debug
 from ._delays import DelayLine
 from ._errors import (
     BackendUnavailableError,
     HyperparameterError,
     NameCollisionError,
+    NonFiniteError,
     PlastixError,
     PluginError,
     PluginWarning,
@@ -24,6 +26,7 @@ from ._errors import (
 )
 from ._graph import Graph, Value
 from ._group import LearnerGroup
+from ._io import load
 from ._learner import Learner, find_rule
 from ._ops import OpSpec
 from ._rule import Rule, param, register, rule
@@ -72,6 +75,7 @@ __all__ = [
     "Learner",
     "LearnerGroup",
     "NameCollisionError",
+    "NonFiniteError",
     "OpSpec",
     "PlastixError",
     "PluginError",
@@ -84,9 +88,11 @@ __all__ = [
     "UnknownRuleError",
     "Value",
     "backend_names",
+    "debug",
     "find_rule",
     "hookimpl",
     "info",
+    "load",
     "ops",
     "param",
     "register",

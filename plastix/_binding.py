@@ -7,14 +7,17 @@ the state and the step counter exactly as they were.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._checked import debug_enabled, guarded_step
 from ._compiler import CACHE, CompiledStep, compile_phase
-from ._errors import RuleValidationError, StateDictError, StepInputError
+from ._contract import as_checked, check_dt, check_train_length
+from ._errors import PlastixError, RuleValidationError, StepInputError
 from ._graph import Graph
 from ._validate import validate
 
@@ -32,43 +35,46 @@ class Binding:
 
     def __init__(self, learner: Learner, weight: Any, *, batch_size: int = 1,
                  mask: Any = None, dt: float = 1.0, seed: int | None = None,
-                 params: Any = None, shape_options: Mapping[str, Any] | None = None) -> None:
+                 params: Any = None, shape_options: Mapping[str, Any] | None = None,
+                 check_finite: bool | None = None) -> None:
         self.learner = learner
         self.backend = learner.backend
         self.dtype = learner.dtype
         self.params = params if params is not None else learner.params
         self.rule_name = learner.name
         self.seed = int(learner.seed if seed is None else seed)
-        self.dt = _positive_number(self.rule_name, "dt", dt)
+        self.dt = check_dt(self.rule_name, dt)
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise StepInputError(self.rule_name, "batch_size", "a positive int",
                                  repr(batch_size))
         self.batch_size = batch_size
         w = self._coerce_weight(weight)
         rule_cls = learner.rule_cls
+        self.shape_options = dict(shape_options or {})
         try:
             pre_shape, post_shape = rule_cls.spike_shapes(tuple(w.shape), batch_size,
-                                                          self.params, **(shape_options or {}))
-        except ValueError as exc:
+                                                          self.params, **self.shape_options)
+        except (ValueError, TypeError) as exc:
             raise StepInputError(self.rule_name, "weight", str(exc), str(tuple(w.shape))) \
                 from None
         self.rule = rule_cls(self.params)
         g = Graph(self.rule_name, pre_shape=pre_shape, post_shape=post_shape,
                   weight_shape=tuple(w.shape), dtype=self.dtype, dt=self.dt,
                   params=dataclasses.asdict(self.params), mask=mask is not None)
-        self.rule.build(g)
-        g.finish()
         self.graph = g
-        self._avals = validate(g)
+        self._avals = _build(self.rule, g)
         self._key = (rule_cls, self.params, pre_shape, post_shape, tuple(w.shape), self.dtype,
                      self.dt, mask is not None, self.backend.key)
         self._seam_hooks: dict[str, Callable[[Any], Any]] = {}
+        self._user_ops = any(callable(n.op) for n in g.nodes)
+        self.check_finite = debug_enabled() if check_finite is None else check_finite
         self.S: dict[str, Any] = {"weight": w}
         for name, decl in g.variables.items():
             if decl.kind in ("state", "fixed", "learned") and name != "weight":
                 self.S[name] = self._initial(name)
         if mask is not None:
-            m = self._coerce(mask, "mask", tuple(w.shape), check_binary=False)
+            m = as_checked(self.backend, self.rule_name, "mask", mask, tuple(w.shape),
+                           self.dtype, binary=False)
             self.S["mask"] = self.backend.asarray(m != 0, self.dtype)
             self.backend.assign(w, w * self.S["mask"])
         self.t = 0
@@ -83,17 +89,38 @@ class Binding:
         if getattr(weight, "ndim", None) is None and not isinstance(weight, list | tuple):
             raise StepInputError(self.rule_name, "weight", "an array", type(weight).__name__)
         try:
-            w = be.asarray(weight, self.dtype)
-        except (TypeError, ValueError) as exc:
-            raise StepInputError(self.rule_name, "weight", f"an array convertible to "
-                                 f"{self.dtype}", f"{be.describe(weight)} ({exc})") from None
-        if w.ndim < 2:
+            shape = tuple(getattr(weight, "shape", None) or np.shape(weight))
+        except ValueError as exc:  # a ragged nested list
+            raise StepInputError(self.rule_name, "weight", "a rectangular array",
+                                 f"{type(weight).__name__} ({exc})") from None
+        if len(shape) < 2:
             raise StepInputError(self.rule_name, "weight", "at least 2 dimensions",
-                                 f"shape {tuple(w.shape)}")
-        if not be.all_finite(w):
-            raise StepInputError(self.rule_name, "weight", "finite values",
-                                 "NaN or infinite entries")
-        return w
+                                 f"shape {shape}")
+        host = weight
+        if not (be.is_native(weight) or isinstance(weight, np.ndarray | list | tuple)):
+            try:  # a weight of any array type is accepted (and copied)
+                host = _host(weight)
+            except Exception as exc:
+                raise StepInputError(self.rule_name, "weight", "an array readable on the host",
+                                     f"{be.describe(weight)} ({type(exc).__name__}: {exc})") \
+                    from None
+        return as_checked(be, self.rule_name, "weight", host, shape, self.dtype, binary=False)
+
+    @property
+    def check_finite(self) -> bool:
+        """Whether each step is checked for non-finite results (and undone if any)."""
+        return self._check_finite
+
+    @check_finite.setter
+    def check_finite(self, on: bool) -> None:
+        if not isinstance(on, bool):
+            raise StepInputError(self.rule_name, "check_finite", "True or False", repr(on))
+        self._check_finite = on
+        self._guard()
+
+    def _guard(self) -> None:
+        # user code (function ops, seam hooks) may raise mid-step: such steps are undoable
+        self._guarded = self._check_finite or self._user_ops or bool(self._seam_hooks)
 
     def _initial(self, name: str) -> Any:
         decl = self.graph.variables[name]
@@ -135,11 +162,19 @@ class Binding:
         else:
             self._seam_hooks[target] = hook
         self._steps.clear()
+        self._guard()
 
     # -- stepping -------------------------------------------------------------------------------
     def _run_phase(self, phase: str, pre: Any, post: Any, signals: dict[str, Any]) -> None:
-        fn = self._compiled(phase).fn
-        fn(self.S, pre, post, self.t, self.seed, self._seam_hooks, **signals)
+        compiled = self._compiled(phase)
+        # signals go by position: a signal may be named like one of the step's own arguments
+        # ("S", "t", "seed"), which the compiler renames (found by the fuzz tests)
+        args = [signals[name] for name in compiled.inputs]
+        if self._guarded:
+            guarded_step(self, phase, compiled.fn, pre, post, args, signals,
+                         check_finite=self._check_finite)
+        else:
+            compiled.fn(self.S, pre, post, self.t, self.seed, self._seam_hooks, *args)
 
     def step(self, pre: Any, post: Any, *, final: bool = False, **signals: Any) -> None:
         """Advance one time step of ``dt`` with this step's spikes.
@@ -163,28 +198,8 @@ class Binding:
         self.t += 1
 
     def _coerce(self, x: Any, name: str, shape: tuple[int, ...], check_binary: bool) -> Any:
-        be = self.backend
-        if not be.is_native(x):
-            try:
-                x = be.asarray(x, self.dtype)
-            except (TypeError, ValueError) as exc:
-                raise StepInputError(self.rule_name, name, f"an array of shape {shape}",
-                                     f"{be.describe(x)} ({exc})") from None
-        elif str(x.dtype).rpartition(".")[2] != self.dtype:
-            x = be.asarray(x, self.dtype)
-        if tuple(x.shape) != shape:
-            if tuple(x.shape) == shape[1:] and shape[0] == 1:
-                x = x.reshape(shape)
-            else:
-                raise StepInputError(self.rule_name, name, f"shape {shape} (batch first)",
-                                     f"shape {tuple(x.shape)}")
-        if check_binary:
-            if bool(((x != 0) & (x != 1)).any()):
-                raise StepInputError(self.rule_name, name, "spikes of 0 or 1",
-                                     "other values (NaN, graded or negative)")
-        elif self.dtype.startswith("float") and not be.all_finite(x):
-            raise StepInputError(self.rule_name, name, "finite values", "NaN or infinite entries")
-        return x
+        return as_checked(self.backend, self.rule_name, name, x, shape, self.dtype,
+                          binary=check_binary)
 
     def _coerce_signals(self, signals: Mapping[str, Any]) -> dict[str, Any]:
         unknown = set(signals) - set(self._signals)
@@ -198,26 +213,9 @@ class Binding:
             if value is None:
                 raise StepInputError(self.rule_name, name, f"a value of shape {decl.aval.shape}"
                                      " (this rule needs it every step)", "nothing")
-            arr = np.asarray(value) if not self.backend.is_native(value) else value
-            try:
-                shape = np.broadcast_shapes(tuple(arr.shape), decl.aval.shape)
-            except ValueError:
-                shape = None
-            if shape != decl.aval.shape:
-                raise StepInputError(self.rule_name, name, f"a scalar or shape "
-                                     f"{decl.aval.shape}", f"shape {tuple(arr.shape)}")
-            if decl.keep_scalar and tuple(arr.shape) == ():
-                arr = self.backend.asarray(arr, decl.aval.dtype)
-            elif not self.backend.is_native(arr):
-                arr = self.backend.asarray(np.broadcast_to(arr, decl.aval.shape).copy(),
-                                           decl.aval.dtype)
-            elif tuple(arr.shape) != decl.aval.shape:
-                arr = self.backend.asarray(arr, decl.aval.dtype) + \
-                    self.backend.full(decl.aval.shape, 0, decl.aval.dtype)
-            if decl.aval.dtype.startswith("float") and not self.backend.all_finite(arr):
-                raise StepInputError(self.rule_name, name, "finite values",
-                                     "NaN or infinite entries")
-            out[name] = arr
+            shape = () if decl.keep_scalar and np.ndim(value) == 0 else decl.aval.shape
+            out[name] = as_checked(self.backend, self.rule_name, name, value, shape,
+                                   decl.aval.dtype, binary=False, broadcast=True)
         return out
 
     def run(self, pre_train: Any, post_train: Any, *, progress: bool | None = None,
@@ -227,9 +225,12 @@ class Binding:
         The last step runs the rule's ``final`` phase unless ``final=False``. A signal is given
         either per step (time first) or once for every step. A progress bar shows on runs of
         at least 1000 steps when stderr is a terminal (``progress`` forces it on or off).
+        A run is all or nothing: when a step fails (bad input at step t, a non-finite result
+        in a checked binding), the binding is put back as it was before the run; an
+        interrupt (``KeyboardInterrupt``) keeps the steps already done.
         """
-        n = len(pre_train)
-        if len(post_train) != n:
+        n = check_train_length(self.rule_name, "pre_train", pre_train)
+        if check_train_length(self.rule_name, "post_train", post_train) != n:
             raise StepInputError(self.rule_name, "post_train", f"{n} steps like pre_train",
                                  f"{len(post_train)} steps")
         per_step = {k: _is_train(v, n, self._signals[k].aval.shape)
@@ -239,9 +240,19 @@ class Binding:
             from tqdm.auto import tqdm
 
             steps = tqdm(steps, desc=self.rule_name, unit="step")
-        for t in steps:
-            sig = {k: (v[t] if per_step.get(k) else v) for k, v in signal_trains.items()}
-            self.step(pre_train[t], post_train[t], final=final and t == n - 1, **sig)
+        unknown = set(signal_trains) - set(self._signals)
+        if unknown:
+            self._coerce_signals(signal_trains)  # raises, naming the unknown signal
+        snapshot, t0 = {k: self.backend.copy(v) for k, v in self.S.items()}, self.t
+        try:
+            for t in steps:
+                sig = {k: (v[t] if per_step.get(k) else v) for k, v in signal_trains.items()}
+                self.step(pre_train[t], post_train[t], final=final and t == n - 1, **sig)
+        except Exception:
+            for k, v in snapshot.items():  # a run is all or nothing, as a step is
+                self.backend.assign(self.S[k], v)
+            self.t = t0
+            raise
 
     def reset(self) -> None:
         """Clear the rule's state (traces) to its initial values; weights and learned values,
@@ -289,41 +300,51 @@ class Binding:
             "t": self.t,
             "seed": self.seed,
             "dt": self.dt,
+            "dtype": self.dtype,
             "arrays": {k: self.backend.copy(v) for k, v in self.S.items()},
         }
 
     def load_state_dict(self, sd: Mapping[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (from any backend); all or nothing."""
-        try:
-            fmt, rule, arrays = sd["format"], sd["rule"], sd["arrays"]
-        except (KeyError, TypeError):
-            raise StateDictError(f"rule {self.rule_name!r}: not a plastix state dict "
-                                 "(needs 'format', 'rule' and 'arrays')") from None
-        if not isinstance(fmt, int) or fmt > STATE_FORMAT:
-            raise StateDictError(f"rule {self.rule_name!r}: state format {fmt!r} is newer "
-                                 f"than this plastix reads ({STATE_FORMAT})")
-        if str(rule).lower() != self.rule_name.lower():
-            raise StateDictError(f"rule {self.rule_name!r}: the state dict is of rule {rule!r}")
-        if set(arrays) != set(self.S):
-            raise StateDictError(f"rule {self.rule_name!r}: arrays {sorted(arrays)} do not "
-                                 f"match this binding's {sorted(self.S)}")
-        staged = {}
-        for k, v in arrays.items():
-            host = _host(v)
-            if host.shape != tuple(self.S[k].shape):
-                raise StateDictError(f"rule {self.rule_name!r}, array {k!r}: shape "
-                                     f"{host.shape} does not match {tuple(self.S[k].shape)}")
-            staged[k] = host
-        params = self.learner.rule_cls.make_params(dict(sd.get("params", {})))
-        if params != self.params:
-            raise StateDictError(f"rule {self.rule_name!r}: the state dict's hyperparameters "
-                                 f"{dataclasses.asdict(params)} differ from this binding's; "
-                                 "bind a learner made with them")
+        """Restore what :meth:`state_dict` returned (from any backend); all or nothing: every
+        entry is checked (rule, hyperparameters, ``dt``, names, shapes, dtypes, finiteness,
+        step counter, seed) before the first array is written."""
+        from ._io import check_state_dict
+
+        staged, t, seed = check_state_dict(self, sd)
         for k, host in staged.items():
-            self.backend.assign(self.S[k], self.backend.asarray(host, str(self.S[k].dtype)
-                                                                .rpartition(".")[2]))
-        self.t = int(sd.get("t", self.t))
-        self.seed = int(sd.get("seed", self.seed))
+            self.backend.assign(self.S[k], self.backend.asarray(host, _dtype_name(self.S[k])))
+        self.t, self.seed = t, seed
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write this binding to ``path`` (a NumPy ``.npz`` without pickle), atomically;
+        :func:`plastix.load` rebuilds it, :meth:`load` restores it into this binding."""
+        from ._io import save
+
+        save(self, path)
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        """Restore this binding from a file written by :meth:`save` (all or nothing)."""
+        from ._io import read
+
+        self.load_state_dict(read(path))
+
+
+def _dtype_name(x: Any) -> str:
+    return str(x.dtype).rpartition(".")[2]
+
+
+def _build(rule: Any, g: Graph) -> dict[str, Any]:
+    """Build and validate ``rule``'s graph; whatever the rule's own code raises while doing
+    so is reported as a RuleValidationError naming the rule (the cause stays attached)."""
+    try:
+        rule.build(g)
+        g.finish()
+        return validate(g)
+    except PlastixError:
+        raise
+    except Exception as exc:
+        raise RuleValidationError(g.rule, f"build() raised {type(exc).__name__}: {exc}") \
+            from exc
 
 
 def _host(x: Any) -> np.ndarray:
@@ -337,13 +358,3 @@ def _host(x: Any) -> np.ndarray:
 def _is_train(value: Any, n: int, shape: tuple[int, ...]) -> bool:
     s = tuple(getattr(value, "shape", np.shape(value)))
     return len(s) == len(shape) + 1 and s[0] == n
-
-
-def _positive_number(rule: str, name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise StepInputError(rule, name, "a positive number (ms)", repr(value)) from None
-    if not np.isfinite(v) or v <= 0:
-        raise StepInputError(rule, name, "a positive finite number (ms)", repr(value))
-    return v

@@ -126,3 +126,18 @@ class PluginError(RegistrationError):
 
 class PluginWarning(UserWarning):
     """A plugin was skipped because it failed to load; see ``plastix plugins``."""
+
+
+class NonFiniteError(PlastixError, FloatingPointError):
+    """A step would have written NaN or an infinity; it was not committed."""
+
+    def __init__(self, rule: str, step: int, variable: str, op: str | None,
+                 detail: str = "") -> None:
+        self.rule = rule
+        self.step = step
+        self.variable = variable
+        self.op = op
+        where = f"op {op!r}" if op is not None else "an op that could not be located"
+        super().__init__(f"rule {rule!r}, step {step}: {where} produced non-finite values "
+                         f"that would reach {variable!r}{detail}; the step was not committed "
+                         "(weights, state and step counter are unchanged)")

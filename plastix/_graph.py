@@ -145,14 +145,19 @@ class Graph:
         if dtype not in DTYPES:
             raise RuleValidationError(
                 self.rule, f"unknown dtype {dtype!r}; expected one of {DTYPES}", variable=name)
+        if isinstance(shape, str | bytes):
+            raise RuleValidationError(self.rule, f"shape must be a tuple of ints, got {shape!r}",
+                                      variable=name)
         try:
             shape = tuple(int(n) for n in shape)
-        except TypeError:
+        except (TypeError, ValueError):
             raise RuleValidationError(self.rule, f"shape must be a tuple of ints, got {shape!r}",
                                       variable=name) from None
         if any(n < 0 for n in shape):
             raise RuleValidationError(self.rule, f"negative extent in shape {shape}",
                                       variable=name)
+        if kind != "input":
+            _check_initial(self.rule, name, kind, shape, value, default)
         self.variables[name] = VarDecl(name, kind, Aval(shape, dtype), value, default,
                                        keep_scalar)
         self._version[name] = 0
@@ -246,6 +251,10 @@ class Graph:
             raise RuleValidationError(self.rule, f"inputs must be a list, got {inputs!r}",
                                       op=op_label)
         operands = tuple(self._operand(r, op_label) for r in inputs)
+        if not isinstance(outputs, str) and (isinstance(outputs, bytes)
+                                             or not isinstance(outputs, Sequence)):
+            raise RuleValidationError(self.rule, f"outputs must be a name or a list of names, "
+                                      f"got {outputs!r}", op=op_label)
         names = [outputs] if isinstance(outputs, str) else list(outputs)
         if not names:
             raise RuleValidationError(self.rule, "an op needs at least one output", op=op_label)
@@ -325,3 +334,25 @@ class Graph:
                 kept.append(replace(n, inputs=ins))
                 current.update((o.name, o) for o in n.outputs)
         return kept
+
+
+def _check_initial(rule: str, name: str, kind: str, shape: tuple[int, ...], value: Any,
+                   default: Any) -> None:
+    """A declared initial value (or a signal's default) must be finite real numbers that
+    broadcast to the declared shape; a signal's default may be None (then it is required)."""
+    import numpy as np
+
+    what = "default" if kind == "signal" else "value"
+    given = default if kind == "signal" else value
+    if given is None and kind == "signal":
+        return
+    try:
+        arr = np.asarray(given)
+        ok = arr.dtype.kind in "biuf" and np.broadcast_shapes(arr.shape, shape) == shape
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise RuleValidationError(rule, f"{what} must be a real number or an array that "
+                                  f"broadcasts to {shape}, got {given!r}", variable=name)
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise RuleValidationError(rule, f"{what} must be finite, got {given!r}", variable=name)

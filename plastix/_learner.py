@@ -37,12 +37,14 @@ class Learner:
     ``algorithm`` is looked up case-insensitively among names and aliases; ``backend`` is
     ``"numpy"`` (default), ``"torch"``, ``"torch:cuda"`` or ``"cupy"``; ``dtype`` defaults to
     the rule's first supported dtype (float32 for most); ``seed`` seeds the counter-based
-    random generator of rules that draw random numbers. Every other keyword is a hyperparameter
-    of the rule, checked now.
+    random generator of rules that draw random numbers; ``check_finite`` checks every step of
+    its bindings for non-finite results (default: only in debug mode). Every other keyword is
+    a hyperparameter of the rule, checked now.
     """
 
     def __init__(self, algorithm: str, backend: str = "numpy", *, device: str | None = None,
-                 dtype: str | None = None, seed: int = 0, **hyperparameters: Any) -> None:
+                 dtype: str | None = None, seed: int = 0, check_finite: bool | None = None,
+                 **hyperparameters: Any) -> None:
         from plastix.backends import get_backend
 
         self.rule_cls = find_rule(algorithm)
@@ -54,26 +56,35 @@ class Learner:
             raise HyperparameterError(self.name, "dtype", f"expected one of "
                                       f"{list(self.rule_cls.dtypes)}, got {dtype!r}")
         self.dtype = dtype
+        self.rule_cls.check_params(self.params, dtype)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise HyperparameterError(self.name, "seed", f"expected an int, got {seed!r}")
         self.seed = seed
+        if check_finite is not None and not isinstance(check_finite, bool):
+            raise HyperparameterError(self.name, "check_finite", f"expected True, False or "
+                                      f"None, got {check_finite!r}")
+        self.check_finite = check_finite
         self.backend = get_backend(backend, device)
 
     def bind(self, weight: Any, batch_size: int = 1, mask: Any = None, dt: float = 1.0, *,
              seed: int | None = None, pre_shape: tuple[int, ...] | None = None,
-             **overrides: Any) -> Binding:
+             check_finite: bool | None = None, **overrides: Any) -> Binding:
         """Bind the rule to ``weight`` ((n_post, n_pre) for dense rules).
 
         ``mask``: a fixed 0/1 structure (masked synapses stay 0); ``dt``: the time step in ms;
         ``seed``: this binding's random seed (default: the learner's); ``pre_shape``: the
-        pre spikes' shape without the batch axis, for convolutional rules. Any other keyword
+        pre spikes' shape without the batch axis, for convolutional rules; ``check_finite``:
+        check every step for non-finite results and undo such a step (default: the
+        learner's setting, else debug mode, see :func:`plastix.debug`). Any other keyword
         overrides a hyperparameter for this binding only.
         """
         params = self.rule_cls.make_params(overrides, base=self.params) if overrides \
             else self.params
+        self.rule_cls.check_params(params, self.dtype)
         options = {} if pre_shape is None else {"pre_shape": tuple(pre_shape)}
         return Binding(self, weight, batch_size=batch_size, mask=mask, dt=dt, seed=seed,
-                       params=params, shape_options=options)
+                       params=params, shape_options=options,
+                       check_finite=self.check_finite if check_finite is None else check_finite)
 
     @property
     def hyperparameters(self) -> dict[str, Any]:

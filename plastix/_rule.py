@@ -108,6 +108,12 @@ class Rule:
             raise HyperparameterError(cls.name, "?", str(exc)) from None
 
     @classmethod
+    def check_params(cls, params: Any, dtype: str) -> None:
+        """Raise HyperparameterError when hyperparameters that are each in range do not fit
+        together or do not fit ``dtype`` (for example an integer trace that would overflow).
+        Called when a learner is made and when a binding is made; the default accepts all."""
+
+    @classmethod
     def check_definition(cls) -> None:
         """Raise RegistrationError when the class cannot work as a rule."""
         if not dataclasses.is_dataclass(cls.Params):
@@ -119,6 +125,31 @@ class Rule:
         except TypeError as exc:
             raise RegistrationError(f"rule {cls.__name__}: every hyperparameter needs a "
                                     f"default ({exc})") from None
+
+    @classmethod
+    def check_graph(cls) -> None:
+        """Raise RegistrationError when the rule's graph does not build and validate on a
+        small dense probe (weight (3, 5), batch 2: no two extents equal, so a shape mix-up
+        cannot broadcast by accident; default hyperparameters, first dtype). Rules that need
+        other shapes (``spike_shapes`` refuses the probe) are not probed."""
+        from ._graph import Graph
+        from ._validate import validate
+
+        label = cls.name or cls.__name__
+        try:
+            params = cls.Params()
+            pre, post = cls.spike_shapes((3, 5), 2, params)
+        except Exception:
+            return
+        g = Graph(label, pre_shape=pre, post_shape=post, weight_shape=(3, 5),
+                  dtype=cls.dtypes[0], dt=1.0, params=dataclasses.asdict(params))
+        try:
+            cls(params).build(g)
+            g.finish()
+            validate(g)
+        except Exception as exc:
+            raise RegistrationError(f"rule {label!r}: its graph does not build on a (3, 5) "
+                                    f"weight: {type(exc).__name__}: {exc}") from exc
 
     # -- description --------------------------------------------------------------------------
     @classmethod

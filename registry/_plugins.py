@@ -12,6 +12,7 @@ loading has finished. ``PLASTIX_DISABLE_PLUGIN_AUTOLOAD=1`` turns entry-point lo
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import threading
@@ -23,7 +24,7 @@ import pluggy
 
 from plastix._errors import PluginError, PluginWarning, RegistrationError, closest
 
-from . import hookspecs
+from . import _guard, hookspecs
 from ._registrar import PluginInfo, Registrar, loading
 
 ENTRY_POINT_GROUP = "plastix"
@@ -69,12 +70,18 @@ def _implemented_hooks(plugin: object, info: PluginInfo) -> list[str]:
     return [h for h in hookspecs.HOOKS if h in hooks]
 
 
-def _run_hooks(plugin: object, reg: Registrar) -> None:
-    """Register ``plugin`` with pluggy and run its hooks; on failure withdraw all of it."""
+def _run_hooks(plugin: object, reg: Registrar, snapshot: _guard.Snapshot | None = None) -> None:
+    """Register ``plugin`` with pluggy and run its hooks; on failure withdraw all of it.
+
+    With a ``snapshot`` (taken before the plugin was imported), whatever the plugin changed
+    behind its register callbacks (a built-in rule patched, a registry entry replaced) is
+    undone and the plugin fails (see ``_guard``)."""
     info, pm = reg.info, _STATE.pm
     stage = "registering with pluggy"
+    slow = _guard.slow_warning(info.name, "registering") if snapshot is not None \
+        else contextlib.nullcontext()
     try:
-        with loading(reg):
+        with loading(reg), slow:
             pm.register(plugin, name=info.name)
             reg.journal.append(lambda: pm.unregister(name=info.name))
             stage = "checking its hooks"
@@ -93,6 +100,11 @@ def _run_hooks(plugin: object, reg: Registrar) -> None:
                     if result is not None:
                         raise RegistrationError(f"it returned {type(result).__name__}; a hook "
                                                 "calls register(...) and returns nothing")
+        stage = "checking what it changed"
+        changed = snapshot.undo_changes(info.rules) if snapshot is not None else []
+        if changed:
+            raise RegistrationError(f"it modified plastix outside its register callbacks "
+                                    f"({', '.join(changed)}); the changes were undone")
     except BaseException as exc:  # withdraw it whole, even on KeyboardInterrupt
         reg.rollback()
         info.hooks = []
@@ -134,13 +146,14 @@ def _load_entry_points(disabled: bool) -> list[str]:
             info.status = "disabled"
             continue
         reg = Registrar(info)
+        snapshot = _guard.Snapshot(RULES)
         try:
             try:
-                with loading(reg):
+                with loading(reg), _guard.slow_warning(name, "importing"):
                     plugin = ep.load()
             except _GUARDED as exc:
                 raise PluginError(name, dist, f"importing {ep.value!r}", exc) from exc
-            _run_hooks(plugin, reg)
+            _run_hooks(plugin, reg, snapshot)
         except BaseException as exc:  # withdraw it whole, even on KeyboardInterrupt
             reg.rollback()
             if not isinstance(exc, PluginError):
@@ -199,7 +212,7 @@ def register_plugin(plugin: Any, name: str | None = None, *,
         module = getattr(plugin, "__name__", None) or type(plugin).__qualname__
         reg = Registrar(PluginInfo(name, distribution or name, "in-process", kind="in-process",
                                     module=module))
-        _run_hooks(plugin, reg)
+        _run_hooks(plugin, reg, _guard.Snapshot(RULES))
         _STATE.plugins[name] = reg.info
         _STATE.registrars[name] = reg
         return reg.info

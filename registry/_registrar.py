@@ -84,6 +84,8 @@ class Registrar:
         if not rule.name:
             rule.name = name
         rule.check_definition()
+        if not self.info.builtin:  # a plugin's graph must build and validate on a small probe
+            rule.check_graph()
         entry = RULES.add(name, rule, aliases=rule.aliases if aliases is None else aliases,
                           provider=self.info.distribution, override=override)
         self.journal.append(partial(RULES.remove, entry))

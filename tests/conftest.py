@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 import plastix as px
 from plastix.backends import get_backend
+
+# Hypothesis: "ci" (the default) is reproducible and has no deadline (CI machines are slow
+# and shared); HYPOTHESIS_PROFILE=deep fuzzes 20 times longer.
+settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                 HealthCheck.too_slow])
+settings.register_profile("deep", max_examples=2000, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                 HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 #: Backends the suite knows how to exercise, with the reason each may be skipped.
 BACKENDS = ["numpy", "torch", "cupy"]

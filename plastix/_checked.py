@@ -1,0 +1,157 @@
+"""Checked steps: a step that would write NaN or an infinity is found, located and undone.
+
+The compiled step writes into the binding's buffers in place, so a checked step copies every
+buffer first, runs the compiled step, and looks at what it wrote. When something is not
+finite (or the step raised), the copies are written back, so weights, state and step counter
+are exactly as before the call. To name the culprit, the step is then replayed op by op on
+the copies by a small interpreter that renders each op through the backend's own lowering
+table; the first op whose output is non-finite while its inputs were finite is reported.
+
+Checking costs a copy of the state and a scan per step, so it is off unless asked for:
+``Learner(..., check_finite=True)``, ``learner.bind(..., check_finite=True)``, or debug mode
+(``plastix.debug(True)`` or the environment variable ``PLASTIX_DEBUG=1``), which turns it on
+for bindings made while it is on. A binding that is not checked runs the compiled step alone.
+Rules with user-written function ops are always run guarded (copy and restore, no scan):
+unlike the validated primitives, such a function can raise in the middle of a step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._errors import NonFiniteError
+from ._graph import Const, Node, Value
+from ._ops import OPS
+
+if TYPE_CHECKING:
+    from ._binding import Binding
+
+DEBUG_ENV = "PLASTIX_DEBUG"
+_debug: bool | None = None  # None: follow the environment variable
+
+
+def debug(enabled: bool | None = None) -> bool:
+    """Turn debug mode on or off (``None`` leaves it); returns whether it is on.
+
+    In debug mode new bindings check every step for non-finite results. ``enabled=None``
+    after a call with a bool returns to following ``PLASTIX_DEBUG``; use
+    :func:`reset_debug` for that.
+    """
+    global _debug
+    if enabled is not None:
+        _debug = bool(enabled)
+    return debug_enabled()
+
+
+def reset_debug() -> None:
+    """Follow the ``PLASTIX_DEBUG`` environment variable again."""
+    global _debug
+    _debug = None
+
+
+def debug_enabled() -> bool:
+    if _debug is not None:
+        return _debug
+    return os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _errstate(backend: Any) -> contextlib.AbstractContextManager[Any]:
+    # NumPy warns on overflow; a checked step reports the overflow itself.
+    return np.errstate(all="ignore") if backend.name == "numpy" else contextlib.nullcontext()
+
+
+def guarded_step(b: Binding, phase: str, fn: Callable[..., None], pre: Any, post: Any,
+                 args: list[Any], signals: Mapping[str, Any], *, check_finite: bool) -> None:
+    """Run ``fn`` as one step of ``b`` (``args``: the signals in the step's order); undo it
+    when it raises or, when checked, when it wrote non-finite values."""
+    be = b.backend
+    snapshot = {k: be.copy(v) for k, v in b.S.items()}
+    try:
+        with _errstate(be):
+            fn(b.S, pre, post, b.t, b.seed, b._seam_hooks, *args)
+    except BaseException as exc:
+        _restore(b, snapshot)
+        exc.add_note(f"plastix: rule {b.rule_name!r}, step {b.t} was rolled back "
+                     "(weights, state and step counter are unchanged)")
+        raise
+    if not check_finite:
+        return
+    bad = [k for k, v in b.S.items() if _is_float(v) and not be.all_finite(v)]
+    if bad:
+        _restore(b, snapshot)
+        op, variable = locate(b, phase, snapshot, pre, post, signals)
+        detail = "" if op is not None or not b._seam_hooks else \
+            " (no op did: a seam hook returned them)"
+        raise NonFiniteError(b.rule_name, b.t, variable or bad[0], op, detail)
+
+
+def _is_float(x: Any) -> bool:
+    return "float" in str(x.dtype)
+
+
+def _restore(b: Binding, snapshot: Mapping[str, Any]) -> None:
+    for k, v in snapshot.items():
+        b.backend.assign(b.S[k], v)
+
+
+def locate(b: Binding, phase: str, snapshot: Mapping[str, Any], pre: Any, post: Any,
+           signals: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """Replay ``phase`` op by op from ``snapshot``; the first op to create non-finite values
+    (with finite inputs) and the variable it wrote, or ``(None, None)``."""
+    be = b.backend
+    env: dict[Value, Any] = {Value(k, 0): be.copy(v) for k, v in snapshot.items()}
+    env[Value("pre", 0)], env[Value("post", 0)] = pre, post
+    env.update((Value(k, 0), v) for k, v in signals.items())
+    with _errstate(be):
+        for node in b.graph.nodes_for(phase):
+            args = [x.value if isinstance(x, Const) else env[x] for x in node.inputs]
+            outs = _evaluate(b, node, args)
+            for value, out in zip(node.outputs, outs, strict=True):
+                env[value] = out
+                if _is_array(out) and _is_float(out) and not be.all_finite(out) \
+                        and all(be.all_finite(a) for a in args if _is_array(a)
+                                and _is_float(a)):
+                    return node.op_name, value.name
+    return None, None
+
+
+def _is_array(x: Any) -> bool:
+    return hasattr(x, "dtype") and hasattr(x, "shape")
+
+
+def _evaluate(b: Binding, node: Node, args: list[Any]) -> tuple[Any, ...]:
+    be = b.backend
+    if node.op == "seam":
+        return (args[0],)
+    if callable(node.op):
+        result = node.op(*args, xp=be.xp, **node.kwargs)
+        return result if isinstance(result, tuple) else (result,)
+    spec = OPS.resolve(node.op)
+    tmpl = be.template(spec.name) if spec is not None else None
+    if spec is None or tmpl is None:
+        return tuple(None for _ in node.outputs)
+    attrs = dict(tmpl.defaults) | node.kwargs
+    if spec.name == "rand_bits":
+        attrs["stream"] = node.index  # as the compiler numbers the streams
+    fmt = {k: (repr(tuple(v)) if isinstance(v, list) else repr(v)) for k, v in attrs.items()}
+    names = [f"_a{i}" for i in range(len(args))]
+    expr = tmpl.expr.format(*names, **fmt)
+    ns = {**be.helpers(), **dict(zip(names, args, strict=True)), "seed": b.seed, "t": b.t}
+    return (eval(expr, ns),)
+
+
+@contextlib.contextmanager
+def debugging(enabled: bool = True) -> Iterator[None]:
+    """Debug mode inside a ``with`` block (tests, notebooks)."""
+    global _debug
+    before = _debug
+    _debug = enabled
+    try:
+        yield
+    finally:
+        _debug = before

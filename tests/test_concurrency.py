@@ -1,0 +1,157 @@
+"""Threads: bindings of one learner step independently; the registry and the compile cache
+are safe to use from many threads at once (a barrier makes the threads start together)."""
+
+from __future__ import annotations
+
+import threading
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import plastix as px
+from plastix._compiler import CACHE
+from plastix.registry import RULES, register_plugin, unregister_plugin
+from tests.conftest import to_numpy
+from tests.reliability_helpers import native
+
+THREADS = 12
+
+
+def _in_threads(n: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run ``work(i)`` in ``n`` threads released together; re-raise the first failure."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    if errors:
+        raise errors[0]
+    return results
+
+
+def _trains(seed: int, steps: int = 150) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return ((rng.random((steps, 2, 6)) < 0.3).astype("float64"),
+            (rng.random((steps, 2, 5)) < 0.3).astype("float64"))
+
+
+@pytest.mark.parametrize("rule", ["nearest_online_stdp", "meta_nearest_online_stdp",
+                                  "postpreintstdp"])
+def test_two_threads_two_bindings_equal_sequential(backend: str, rule: str) -> None:
+    learner = px.Learner(rule, backend, seed=4)
+    w0 = (np.arange(30).reshape(5, 6) % 7 * 10) if learner.dtype.startswith("int") \
+        else np.linspace(0.1, 0.9, 30).reshape(5, 6)
+    trains = [_trains(1), _trains(2)]
+
+    def run(i: int) -> dict[str, np.ndarray]:
+        b = learner.bind(native(backend, w0, learner.dtype), batch_size=2, seed=i)
+        pre, post = trains[i]
+        for t in range(len(pre)):
+            b.step(pre[t], post[t])
+        return {k: to_numpy(v).copy() for k, v in b.S.items()}
+
+    sequential = [run(0), run(1)]
+    threaded = _in_threads(2, run)
+    for seq, thr in zip(sequential, threaded, strict=True):
+        for k in seq:
+            np.testing.assert_array_equal(thr[k], seq[k], err_msg=k)
+
+
+def test_compile_cache_from_many_threads(backend: str) -> None:
+    # hyperparameters no other test uses, so every thread misses the cache at once
+    learner = px.Learner("full_online_stdp", backend, Apost=0.0123456, dtype="float64")
+    before = len(CACHE)
+
+    def bind_and_step(i: int) -> Any:
+        b = learner.bind(np.full((4, 3), 0.5), batch_size=2)
+        b.step(np.ones((2, 3)), np.ones((2, 4)), final=True)
+        return b
+
+    bindings = _in_threads(THREADS, bind_and_step)
+    steps = {id(b._compiled("step")) for b in bindings}
+    finals = {id(b._compiled("final")) for b in bindings}
+    assert len(steps) == 1 and len(finals) == 1  # one compiled step shared by all
+    assert len(CACHE) == before + 2
+    for b in bindings[1:]:
+        np.testing.assert_array_equal(to_numpy(b.weight), to_numpy(bindings[0].weight))
+
+
+@px.rule("concurrency_rule")
+class _Rule(px.Rule):
+    """w <- w + post^T pre."""
+
+    def build(self, g: px.Graph) -> None:
+        g.op_to_backend("dw", "mat_mult_pre", ["post", "pre"])
+        g.op_to_backend("weight", "add", ["weight", "dw"])
+
+
+def _plugin(name: str, rule_name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+
+    def register_rules(register: Any) -> None:
+        register(_Rule, name=rule_name)
+
+    module.register_rules = px.hookimpl(register_rules)  # type: ignore[attr-defined]
+    return module
+
+
+def test_registry_from_many_threads() -> None:
+    """Half the threads register and unregister plugins while the others look rules up and
+    make learners; afterwards the registry is exactly as before."""
+    before = px.rules(with_aliases=True)
+
+    def work(i: int) -> int:
+        done = 0
+        for round_ in range(15):
+            if i % 2:
+                name = f"concurrency_plugin_{i}_{round_}"
+                register_plugin(_plugin(name, f"concurrency_rule_{i}_{round_}"))
+                assert px.find_rule(f"concurrency_rule_{i}_{round_}") is _Rule
+                unregister_plugin(name)
+            else:
+                assert "nearest_online_stdp" in px.rules()
+                px.Learner("NEAREST_ONLINE_STDP").bind(np.zeros((2, 2)))
+                assert px.find_rule("postpreint").name == "postpreintstdp"
+            done += 1
+        return done
+
+    assert sum(_in_threads(THREADS, work)) == THREADS * 15
+    assert px.rules(with_aliases=True) == before
+
+
+def test_same_name_from_many_threads_registers_once() -> None:
+    def work(i: int) -> bool:
+        try:
+            register_plugin(_plugin(f"concurrency_same_{i}", "concurrency_contested"))
+            return True
+        except px.RegistrationError as exc:
+            assert "concurrency_contested" in str(exc)
+            return False
+
+    try:
+        wins = _in_threads(THREADS, work)
+        assert sum(wins) == 1
+        winner = wins.index(True)
+        assert RULES.get("concurrency_contested").provider == f"concurrency_same_{winner}"
+    finally:
+        for i in range(THREADS):
+            try:
+                unregister_plugin(f"concurrency_same_{i}")
+            except px.RegistrationError:
+                pass
+    assert "concurrency_contested" not in px.rules()

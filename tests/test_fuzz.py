@@ -1,0 +1,321 @@
+"""Property and fuzz tests (hypothesis).
+
+* every registered dense rule, with random hyperparameters inside their documented ranges,
+  random shapes and spike densities: no NaN, weights inside the rule's hard bounds, every
+  installed backend agrees with NumPy;
+* random sequences of step / final step / reset / save / load: a binding restored from a file
+  continues exactly as one restored from memory;
+* random, mostly malformed, sequences of rule-author calls: building, binding and stepping
+  such a rule either works or raises a plastix error, never anything else.
+
+The number of examples follows the hypothesis profile (``ci`` by default, see conftest).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, reject, settings
+from hypothesis import strategies as st
+
+import plastix as px
+from plastix._graph import Const
+from tests.conftest import _available, to_numpy
+from tests.reliability_helpers import author, drop_test_rules, native
+
+
+def _n(k: int) -> int:
+    """``k`` examples in the ci profile, scaled with the active profile."""
+    return max(1, k * settings.default.max_examples // 100)
+
+
+def _backends() -> list[str]:
+    return [b for b in ("numpy", "torch", "cupy") if _available(b) is None]
+
+
+def _dense_rules() -> list[str]:
+    out = []
+    for name in px.rules():
+        cls = px.find_rule(name)
+        try:
+            cls.spike_shapes((2, 3), 1, cls.Params())
+        except Exception:
+            continue  # needs other shapes (convolutional rules)
+        out.append(name)
+    return out
+
+
+DENSE = _dense_rules()
+
+
+# -- strategies ------------------------------------------------------------------------------
+@st.composite
+def hyperparameters(draw: st.DrawFn, rule: str) -> dict[str, Any]:
+    """Values inside each hyperparameter's documented range (``param(low=, high=)``);
+    unbounded numbers vary between 0 and twice their default, keeping their sign."""
+    out: dict[str, Any] = {}
+    for f in px.find_rule(rule).param_fields():
+        meta, default = f.metadata, f.default
+        if meta.get("choices"):
+            out[f.name] = draw(st.sampled_from(meta["choices"]))
+        elif isinstance(default, bool):
+            out[f.name] = draw(st.booleans())
+        elif isinstance(default, int | float):
+            low, high = meta.get("low"), meta.get("high")
+            if low is None and high is None:
+                lo, hi = sorted((0, 2 * default))
+            else:
+                lo = low if low is not None else min(0, 2 * default)
+                hi = high if high is not None else max(2 * abs(default), lo + 1)
+            if isinstance(default, int):
+                v: Any = draw(st.integers(int(np.ceil(lo)), int(np.floor(hi))))
+            else:
+                v = draw(st.floats(lo, hi, allow_nan=False, allow_infinity=False))
+            if meta.get("open_low") and v == low:
+                continue
+            out[f.name] = v
+    return out
+
+
+@st.composite
+def setups(draw: st.DrawFn) -> dict[str, Any]:
+    rule = draw(st.sampled_from(DENSE))
+    cls = px.find_rule(rule)
+    return {
+        "rule": rule,
+        "params": draw(hyperparameters(rule)),
+        "dtype": draw(st.sampled_from([d for d in cls.dtypes if d != "float32"] or
+                                      list(cls.dtypes))),
+        "n_pre": draw(st.integers(1, 6)), "n_post": draw(st.integers(1, 6)),
+        "batch": draw(st.integers(1, 4)), "density": draw(st.floats(0, 1)),
+        "steps": draw(st.integers(1, 12)), "seed": draw(st.integers(0, 2**31)),
+    }
+
+
+def _trains(s: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(s["seed"])
+    shape = (s["steps"], s["batch"])
+    return ((rng.random((*shape, s["n_pre"])) < s["density"]).astype("float64"),
+            (rng.random((*shape, s["n_post"])) < s["density"]).astype("float64"))
+
+
+def _bind(s: dict[str, Any], backend: str) -> px.Binding:
+    try:
+        learner = px.Learner(s["rule"], backend, dtype=s["dtype"], seed=s["seed"] % 1000,
+                             **s["params"])
+    except px.HyperparameterError:  # each value in range, but not together (check_params)
+        reject()
+    rng = np.random.default_rng(s["seed"] + 1)
+    shape = (s["n_post"], s["n_pre"])
+    w = rng.integers(0, 100, shape) if s["dtype"].startswith("int") else \
+        rng.uniform(0.05, 0.95, shape)
+    return learner.bind(native(backend, w, s["dtype"]), batch_size=s["batch"])
+
+
+def _signals(b: px.Binding) -> dict[str, Any]:
+    return {n: 0.5 for n, d in b._signals.items() if d.default is None}
+
+
+def _hard_bounds(b: px.Binding) -> tuple[float, float] | None:
+    """The bounds of the rule's last write to the weight, when that write is a clamp."""
+    last = [n for n in b.graph.nodes_for("step") if any(o.name == "weight" for o in n.outputs)]
+    if not last or last[-1].op not in ("clamp", "clip"):
+        return None
+    lo, hi = last[-1].inputs[1], last[-1].inputs[2]
+    if isinstance(lo, Const) and isinstance(hi, Const):
+        return float(lo.value), float(hi.value)
+    return None
+
+
+@given(setups())
+@settings(max_examples=_n(100))
+def test_random_rules_stay_finite_bounded_and_agree(s: dict[str, Any]) -> None:
+    pre, post = _trains(s)
+    results = {}
+    for backend in _backends():
+        b = _bind(s, backend)
+        with np.errstate(all="ignore"):
+            b.run(pre, post, **_signals(b))
+        results[backend] = {k: to_numpy(v) for k, v in b.S.items()}
+        for k, v in results[backend].items():
+            assert np.isfinite(v).all() if v.dtype.kind == "f" else True, (k, v)
+        bounds = _hard_bounds(b)
+        if bounds is not None and bounds[0] <= bounds[1]:
+            w = results[backend]["weight"]
+            assert (w >= bounds[0]).all() and (w <= bounds[1]).all(), (bounds, w)
+        if s["rule"] == "postpreintstdp":  # an integer trace that wrapped would go negative
+            assert (results[backend]["x_pre"] >= 0).all() and (results[backend]["x_post"]
+                                                              >= 0).all()
+    for backend, arrays in results.items():
+        for k, v in arrays.items():
+            if v.dtype.kind == "f":
+                np.testing.assert_allclose(v, results["numpy"][k], rtol=1e-9, atol=1e-12)
+            else:
+                np.testing.assert_array_equal(v, results["numpy"][k], err_msg=backend)
+
+
+ACTIONS = st.lists(st.sampled_from(["step", "step", "step", "final", "reset", "save",
+                                    "load"]), min_size=1, max_size=14)
+
+
+@given(setups(), ACTIONS, st.sampled_from(_backends()))
+@settings(max_examples=_n(60))
+def test_save_load_sequences_continue_identically(s: dict[str, Any], actions: list[str],
+                                                  backend: str) -> None:
+    """Two copies run the same actions; one saves to and loads from a file (rebuilding the
+    binding with plastix.load), the other keeps its saved state in memory."""
+    pre, post = _trains({**s, "steps": len(actions)})
+    via_file, in_memory = _bind(s, backend), _bind(s, backend)
+    saved: dict[str, Any] | None = None
+    with tempfile.TemporaryDirectory() as folder, np.errstate(all="ignore"):
+        path = Path(folder) / "binding.npz"
+        for i, action in enumerate(actions):
+            if action in ("step", "final"):
+                for b in (via_file, in_memory):
+                    b.step(pre[i], post[i], final=action == "final", **_signals(b))
+            elif action == "reset":
+                via_file.reset()
+                in_memory.reset()
+            elif action == "save":
+                via_file.save(path)
+                saved = in_memory.state_dict()
+            elif saved is not None:
+                via_file = px.load(path, backend=backend)
+                in_memory.load_state_dict(saved)
+            assert via_file.t == in_memory.t
+            for k, v in in_memory.S.items():
+                np.testing.assert_array_equal(to_numpy(via_file.S[k]), to_numpy(v), err_msg=k)
+
+
+# -- malformed graphs ------------------------------------------------------------------------
+NAMES = st.sampled_from(["weight", "pre", "post", "x", "y", "dw", "Apost", "dt", "reward",
+                         "1bad", "", "x y", "S", "t"]) | st.none() | st.integers(-1, 3)
+SHAPES = (st.lists(st.integers(-1, 4), max_size=3).map(tuple) | st.none() | st.text(max_size=2)
+          | st.integers(-1, 3) | st.just((2, "a")) | st.just((1.5,)))
+SCALARS = (st.floats(allow_nan=True, allow_infinity=True) | st.integers(-3, 3) | st.booleans()
+           | st.none() | st.text(max_size=2) | st.just([1, 2]) | st.just(object()))
+
+
+def _ok_fn(*xs: Any, xp: Any) -> Any:
+    return xs[0] if xs else xp.zeros(())
+
+
+def _raising_fn(*xs: Any, xp: Any) -> Any:
+    raise ValueError("user op fails")
+
+
+def _list_fn(*xs: Any, xp: Any) -> Any:
+    return [1, 2, 3]
+
+
+def _string_fn(*xs: Any, xp: Any) -> Any:
+    return "nope"
+
+
+def _complex_fn(*xs: Any, xp: Any) -> Any:
+    return xp.zeros((2,), dtype=complex)
+
+
+def _pair_fn(*xs: Any, xp: Any) -> Any:
+    return (xs[0], xs[0]) if xs else (1.0, 2.0)
+
+
+def _no_xp(*xs: Any) -> Any:
+    return xs[0]
+
+
+OPS = (st.sampled_from(px.ops()) | st.sampled_from(["nope", "", "seam", "ADD"]) | st.none()
+       | st.integers() | st.sampled_from([_ok_fn, _raising_fn, _list_fn, _string_fn,
+                                          _complex_fn, _pair_fn, _no_xp]))
+ATTRS = st.dictionaries(st.sampled_from(["axis", "keepdims", "shape", "dtype", "target",
+                                         "colour"]),
+                        st.integers(-3, 3) | st.booleans() | st.none()
+                        | st.sampled_from(["float32", "int64", "bogus", (1, -1), (2, 3), (),
+                                           (0,), "weight"]), max_size=2)
+INPUTS = (st.lists(NAMES | SCALARS, max_size=4) | st.text(max_size=3) | st.integers()
+          | st.none())
+CALLS = st.one_of(
+    st.tuples(st.just("var"), NAMES, SHAPES, SCALARS, st.sampled_from(
+        [None, "float64", "int32", "bool", "float16", 3]), st.booleans()),
+    st.tuples(st.just("op"), NAMES | st.lists(NAMES, max_size=3), OPS, INPUTS, ATTRS),
+    st.tuples(st.just("op"), NAMES, OPS, INPUTS, ATTRS),
+    st.tuples(st.just("signal"), NAMES, SHAPES, SCALARS),
+    st.tuples(st.just("learned"), NAMES, SHAPES, SCALARS),
+    st.tuples(st.just("previous"), NAMES),
+    st.tuples(st.just("phase"), st.sampled_from(["final", "bind", "step", "never", 3])),
+    st.tuples(st.just("change"), NAMES, NAMES),
+)
+
+
+def _play(g: px.Graph, calls: list[tuple[Any, ...]]) -> None:
+    for call in calls:
+        kind, args = call[0], call[1:]
+        if kind == "var":
+            name, shape, value, dtype, reset = args
+            g.variable_to_backend(name, shape, value=value, dtype=dtype, reset=reset)
+        elif kind == "op":
+            g.op_to_backend(*args[:3], **args[3])
+        elif kind == "signal":
+            g.signal(args[0], args[1], default=args[2])
+        elif kind == "learned":
+            g.learned(args[0], args[1], value=args[2])
+        elif kind == "previous":
+            g.previous(args[0])
+        elif kind == "phase":
+            g.phase(args[0]).__enter__()
+        elif kind == "change":
+            g.weight_change(args[0], args[1])
+
+
+@dataclasses.dataclass(frozen=True)
+class _Params:
+    Apost: float = 0.5
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cleanup() -> Any:
+    yield
+    drop_test_rules()
+
+
+@given(st.lists(CALLS, max_size=8), st.integers(1, 3), st.sampled_from(_backends()),
+       st.booleans())
+@settings(max_examples=_n(300))
+def test_malformed_graphs_raise_plastix_errors(calls: list[tuple[Any, ...]], batch: int,
+                                               backend: str, check: bool) -> None:
+    name = author(lambda g: _play(g, calls), params=_Params)
+    try:
+        b = px.Learner(name, backend).bind(np.full((2, 3), 0.5), batch_size=batch,
+                                           check_finite=check)
+    except px.PlastixError:
+        return
+    finally:
+        drop_test_rules()
+    with np.errstate(all="ignore"):
+        for final in (False, True):
+            try:
+                b.step(np.ones(b.graph.pre_shape), np.ones(b.graph.post_shape), final=final,
+                       **{n: 0.5 for n in b._signals})
+            except px.PlastixError:
+                pass
+        b.reset()
+        b.load_state_dict(b.state_dict())
+        assert isinstance(b.source, str)
+
+
+@given(st.lists(CALLS, min_size=1, max_size=6))
+@settings(max_examples=_n(200))
+def test_authoring_calls_raise_only_plastix_errors(calls: list[tuple[Any, ...]]) -> None:
+    """The rule-author API itself, called directly on a graph."""
+    g = px.Graph("fuzz", pre_shape=(2, 3), post_shape=(2, 2), weight_shape=(2, 3),
+                 dtype="float32", dt=1.0, params={"Apost": 0.5})
+    for call in calls:
+        try:
+            _play(g, [call])
+        except px.PlastixError:
+            pass
