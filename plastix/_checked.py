@@ -81,7 +81,9 @@ def guarded_step(b: Binding, phase: str, fn: Callable[..., None], pre: Any, post
         raise
     if not check_finite:
         return
-    bad = [k for k, v in b.S.items() if _is_float(v) and not be.all_finite(v)]
+    decls = b.graph.variables
+    bad = [k for k, v in b.S.items() if _is_float(v) and (k not in decls or decls[k].finite)
+           and not be.all_finite(v)]
     if bad:
         _restore(b, snapshot)
         op, variable = locate(b, phase, snapshot, pre, post, signals)

@@ -72,7 +72,7 @@ def _fold(node: Node, consts: list[Const], backend_np: Any) -> Const | None:
     tmpl = backend_np.template(spec.name) if spec else None
     if tmpl is None:
         return None
-    args = [repr(c.value) for c in consts]
+    args = [_fmt_const(c) for c in consts]
     attrs = dict(tmpl.defaults) | node.kwargs
     expr = tmpl.expr.format(*args, **{k: repr(v) for k, v in attrs.items()})
     with np.errstate(all="ignore"):

@@ -84,6 +84,9 @@ class VarDecl:
     value: Any = 0.0
     default: Any = None
     keep_scalar: bool = False
+    #: False when the initial value is NaN or infinite on purpose (a "not yet" marker, such as
+    #: the time since a spike before any spike): checked steps then allow non-finite values.
+    finite: bool = True
 
 
 @dataclass(frozen=True)
@@ -156,10 +159,10 @@ class Graph:
         if any(n < 0 for n in shape):
             raise RuleValidationError(self.rule, f"negative extent in shape {shape}",
                                       variable=name)
-        if kind != "input":
-            _check_initial(self.rule, name, kind, shape, value, default)
+        finite = _check_initial(self.rule, name, kind, shape, value, default) \
+            if kind != "input" else True
         self.variables[name] = VarDecl(name, kind, Aval(shape, dtype), value, default,
-                                       keep_scalar)
+                                       keep_scalar, finite)
         self._version[name] = 0
         return Value(name, 0)
 
@@ -337,15 +340,17 @@ class Graph:
 
 
 def _check_initial(rule: str, name: str, kind: str, shape: tuple[int, ...], value: Any,
-                   default: Any) -> None:
-    """A declared initial value (or a signal's default) must be finite real numbers that
-    broadcast to the declared shape; a signal's default may be None (then it is required)."""
+                   default: Any) -> bool:
+    """A declared initial value (or a signal's default) must be real numbers that broadcast
+    to the declared shape; a signal's default may be None (then it is required) and must be
+    finite. State may start non-finite on purpose (NaN as "no spike yet"): returns whether
+    the value is finite."""
     import numpy as np
 
     what = "default" if kind == "signal" else "value"
     given = default if kind == "signal" else value
     if given is None and kind == "signal":
-        return
+        return True
     try:
         arr = np.asarray(given)
         ok = arr.dtype.kind in "biuf" and np.broadcast_shapes(arr.shape, shape) == shape
@@ -354,5 +359,7 @@ def _check_initial(rule: str, name: str, kind: str, shape: tuple[int, ...], valu
     if not ok:
         raise RuleValidationError(rule, f"{what} must be a real number or an array that "
                                   f"broadcasts to {shape}, got {given!r}", variable=name)
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+    finite = arr.dtype.kind != "f" or bool(np.isfinite(arr).all())
+    if not finite and kind not in ("state", "fixed"):
         raise RuleValidationError(rule, f"{what} must be finite, got {given!r}", variable=name)
+    return finite

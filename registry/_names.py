@@ -168,3 +168,8 @@ class NameRegistry(Generic[T]):
     def __len__(self) -> int:
         self._load()
         return len(self._entries)
+
+    def snapshot(self) -> tuple[dict[str, Entry[T]], dict[str, str]]:
+        """Copies of the entries and the name keys, to compare against later (``_guard``)."""
+        with self._lock:
+            return dict(self._entries), dict(self._keys)

@@ -25,7 +25,7 @@ import pluggy
 from plastix._errors import PluginError, PluginWarning, RegistrationError, closest
 
 from . import _guard, hookspecs
-from ._registrar import PluginInfo, Registrar, loading
+from ._registrar import RULES, PluginInfo, Registrar, loading
 
 ENTRY_POINT_GROUP = "plastix"
 DISABLE_ENV = "PLASTIX_DISABLE_PLUGIN_AUTOLOAD"

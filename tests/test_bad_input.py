@@ -382,8 +382,8 @@ AUTHORING: list[tuple[str, tuple[str, ...], Callable[[px.Graph], Any]]] = [
                 g.weight_change("dx", target="x"))),
     ("initial-value-none", ("'x'", "real number"),
      lambda g: g.learned("x", value=None)),
-    ("initial-value-nan", ("'x'", "finite"),
-     lambda g: g.variable_to_backend("x", value=float("nan"))),
+    ("initial-value-nan", ("'x'", "finite"),  # state may start at NaN ("no spike yet"),
+     lambda g: g.learned("x", value=float("nan"))),  # a learned value may not
     ("initial-value-string", ("'x'", "real number"),
      lambda g: g.variable_to_backend("x", value="zero")),
     ("initial-value-wrong-shape", ("'x'", "broadcasts"),

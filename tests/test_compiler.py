@@ -83,3 +83,12 @@ def test_final_phase_compiles_its_own_variant() -> None:
     step_src, final_src = syn._compiled("step").source, syn._compiled("final").source
     assert "w_norm" not in step_src and "w_norm" in final_src
     assert "phase 'final'" in syn.source
+
+
+def test_folding_handles_infinite_constants() -> None:
+    # tau so small that dt / tau overflows: exp(-dt / tau) folds through -inf to 0.0
+    syn = px.Learner(algorithm="folding_rule", dtype="float64", tau=5e-324).bind(
+        np.zeros((2, 3)), dt=1.0)
+    syn.step(np.ones((1, 3)), np.zeros((1, 2)))
+    syn.step(np.zeros((1, 3)), np.zeros((1, 2)))
+    np.testing.assert_array_equal(syn.state["x"], np.zeros((1, 3)))
