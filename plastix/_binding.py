@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._compiler import CACHE, CompiledStep, compile_phase
+from ._compiler import CACHE, CompiledStep, compile_phase, update_constants
 from ._errors import RuleValidationError, StateDictError, StepInputError
 from ._graph import Graph
 from ._validate import validate
@@ -73,7 +73,11 @@ class Binding:
             self.backend.assign(w, w * self.S["mask"])
         self.t = 0
         self._steps: dict[str, CompiledStep] = {}
+        self._event_mode: bool | None = None
+        self._sparse_bounds = False
         self._signals = {n: d for n, d in g.variables.items() if d.kind == "signal"}
+        self._fast_dtype = np.dtype(self.dtype) if self.backend.name == "numpy" \
+            and self.rule.binary_spikes and not self._signals else None
         if any(n.phase == "bind" for n in g.nodes):
             self._run_phase("bind", None, None, {})
 
@@ -110,9 +114,59 @@ class Binding:
             seams = bool(self._seam_hooks) and phase != "bind"
             step = CACHE.get((*self._key, phase, seams),
                              lambda: compile_phase(self.graph, self._avals[phase], self.backend,
-                                                   phase, seams=seams))
+                                                   phase, seams=seams)).rebound()
+            step.set_event_mode(self._event_mode)
+            step.set_sparse_bounds(self._sparse_bounds)
             self._steps[phase] = step
         return step
+
+    @property
+    def event_driven(self) -> bool | None:
+        """Event-driven weight updates: None (default) chooses every step from the spike
+        density, True forces them, False keeps dense updates (see ``syn.source``)."""
+        return self._event_mode
+
+    @event_driven.setter
+    def event_driven(self, mode: bool | None) -> None:
+        self._event_mode = mode
+        for step in self._steps.values():
+            step.set_event_mode(mode)
+
+    @property
+    def sparse_bounds(self) -> bool:
+        """Opt-in: an event-driven step clamps only the synapses it changed. Exact when
+        nothing but this binding writes the weight (the others were clamped by an earlier
+        step); the default (False) clamps every synapse every step."""
+        return self._sparse_bounds
+
+    @sparse_bounds.setter
+    def sparse_bounds(self, on: bool) -> None:
+        self._sparse_bounds = bool(on)
+        for step in self._steps.values():
+            step.set_sparse_bounds(self._sparse_bounds)
+
+    def set(self, **hyperparameters: Any) -> None:
+        """Change hyperparameters from the next step on, keeping state and weights.
+
+        A hyperparameter that the step reads as a named constant (most of them: rates,
+        decays, bounds) is live: only the step's constants change, nothing is recompiled.
+        One that shapes the graph itself (read by the rule's ``build`` in Python) makes the
+        step recompile; ``syn.source`` lists the constants.
+        """
+        params = self.learner.rule_cls.make_params(hyperparameters, base=self.params)
+        g = Graph(self.rule_name, pre_shape=self.graph.pre_shape,
+                  post_shape=self.graph.post_shape, weight_shape=self.graph.weight_shape,
+                  dtype=self.dtype, dt=self.dt, params=dataclasses.asdict(params),
+                  mask=self.graph.masked)
+        rule = self.learner.rule_cls(params)
+        rule.build(g)
+        g.finish()
+        avals = validate(g)
+        for phase, step in list(self._steps.items()):
+            if not update_constants(step, g, avals[phase], self.backend, phase):
+                del self._steps[phase]  # the code changed: recompiled on the next step
+        self.rule, self.params, self.graph, self._avals = rule, params, g, avals
+        self._key = (type(self.rule), params, *self._key[2:])
 
     def _has_final(self) -> bool:
         return any(n.phase == "final" for n in self.graph.nodes)
@@ -149,6 +203,17 @@ class Binding:
         ``signals``: the rule's extra inputs such as ``reward``.
         """
         g = self.graph
+        fast = self._fast_dtype
+        if fast is not None and not signals and not final and type(pre) is np.ndarray \
+                and type(post) is np.ndarray and pre.dtype == fast and post.dtype == fast \
+                and pre.shape == g.pre_shape and post.shape == g.post_shape \
+                and not np.count_nonzero(pre * (1 - pre)) \
+                and not np.count_nonzero(post * (1 - post)):
+            # fast path: NumPy spikes of the right shape and dtype, all 0 or 1 (x(1-x) is
+            # 0 only for 0 and 1; NaN and inf give non-zero); anything else is checked below
+            self._compiled("step").fn(self.S, pre, post, self.t, self.seed, self._seam_hooks)
+            self.t += 1
+            return
         pre = self._coerce(pre, "pre", g.pre_shape, check_binary=self.rule.binary_spikes)
         post = self._coerce(post, "post", g.post_shape, check_binary=self.rule.binary_spikes)
         values = self._coerce_signals(signals)
@@ -280,7 +345,8 @@ class Binding:
             "t": self.t,
             "seed": self.seed,
             "dt": self.dt,
-            "arrays": {k: self.backend.copy(v) for k, v in self.S.items()},
+            "arrays": {k: self.backend.copy(v) for k, v in self.S.items()
+                       if not k.startswith("_")},  # "_": the compiler's scratch buffers
         }
 
     def load_state_dict(self, sd: Mapping[str, Any]) -> None:
@@ -295,9 +361,10 @@ class Binding:
                                  f"than this plastix reads ({STATE_FORMAT})")
         if str(rule).lower() != self.rule_name.lower():
             raise StateDictError(f"rule {self.rule_name!r}: the state dict is of rule {rule!r}")
-        if set(arrays) != set(self.S):
+        own = sorted(k for k in self.S if not k.startswith("_"))
+        if sorted(arrays) != own:
             raise StateDictError(f"rule {self.rule_name!r}: arrays {sorted(arrays)} do not "
-                                 f"match this binding's {sorted(self.S)}")
+                                 f"match this binding's {own}")
         staged = {}
         for k, v in arrays.items():
             host = _host(v)
@@ -310,6 +377,7 @@ class Binding:
             raise StateDictError(f"rule {self.rule_name!r}: the state dict's hyperparameters "
                                  f"{dataclasses.asdict(params)} differ from this binding's; "
                                  "bind a learner made with them")
+        self.S.pop("_inbounds", None)  # the loaded weight may lie outside the bounds
         for k, host in staged.items():
             self.backend.assign(self.S[k], self.backend.asarray(host, str(self.S[k].dtype)
                                                                 .rpartition(".")[2]))

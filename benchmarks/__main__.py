@@ -1,0 +1,196 @@
+"""``python -m benchmarks [--quick] [--markdown FILE]``: time compiled steps against the
+hand-written rule and the memory-traffic floor (a copy of the weight), in the same run."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import plastix as px
+
+from ._handwritten import HANDWRITTEN
+
+#: Rules benchmarked when registered (others' branches add some of them).
+RULES = ["nearest_online_stdp", "full_online_stdp", "additive", "multiplicative_pow",
+         "norse_additive", "norse_multiplicative_pow", "exp_stdp", "ngclearn_exp_stdp",
+         "triplet", "triplet_stdp"]
+SIZES = [(100, 100), (100, 784), (1000, 1000), (6400, 784), (1000, 10000)]
+BATCHES = [1, 32]
+PROBS = [0.01, 0.05, 0.2]
+POOL = 16  # distinct spike patterns cycled through
+
+
+def best_per_call(fn: Callable[[], None], calls: int, repeats: int) -> float:
+    """The fastest of ``repeats`` timings of ``calls`` calls, per call, in seconds."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / calls)
+    return best
+
+
+def backends() -> list[str]:
+    names = ["numpy"]
+    try:
+        px.backends  # noqa: B018
+        from plastix.backends import get_backend
+
+        get_backend("torch")
+        names.append("torch")
+    except Exception:
+        pass
+    return names
+
+
+class Lib:
+    """Array creation and the copy floor for one backend."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        if name == "torch":
+            import torch
+
+            self.torch = torch
+
+    def array(self, x: np.ndarray) -> Any:
+        return x if self.name == "numpy" else self.torch.from_numpy(x)
+
+    def copier(self, w: Any) -> Callable[[], None]:
+        if self.name == "numpy":
+            dst = np.empty_like(w)
+            return lambda: np.copyto(dst, w)
+        dst = self.torch.empty_like(w)
+        return lambda: dst.copy_(w)
+
+
+def row(lib: Lib, rule: str, shape: tuple[int, int], batch: int, p: float, budget: float
+        ) -> dict[str, Any]:
+    rng = np.random.default_rng(0)
+    n_post, n_pre = shape
+    w0 = rng.uniform(0.0, 0.2, shape).astype(np.float32)
+    pre = [lib.array((rng.random((batch, n_pre)) < p).astype(np.float32)) for _ in range(POOL)]
+    post = [lib.array((rng.random((batch, n_post)) < p).astype(np.float32))
+            for _ in range(POOL)]
+    floor_fn = lib.copier(lib.array(w0))
+    floor_fn()
+    one = best_per_call(floor_fn, 3, 3)
+    calls = max(2, min(200, int(budget / max(one, 1e-6) / 20)))
+    floor = best_per_call(floor_fn, calls, 5)
+
+    def stepper(step: Callable[[Any, Any], None]) -> Callable[[], None]:
+        i = [0]
+
+        def go() -> None:
+            k = i[0] % POOL
+            step(pre[k], post[k])
+            i[0] += 1
+
+        return go
+
+    syn = px.Learner(rule, backend=lib.name).bind(lib.array(w0.copy()), batch_size=batch)
+    go = stepper(lambda a, b: syn.step(a, b))
+    go()
+    probe = best_per_call(go, 2, 2)
+    n = max(2, min(100, int(budget / max(probe, 1e-6) / 3)))
+    ours = best_per_call(go, n, 3)
+    result = {"backend": lib.name, "rule": rule, "shape": shape, "batch": batch, "p": p,
+              "floor": floor, "plastix": ours, "hand": None}
+    make = HANDWRITTEN.get(rule)
+    if make is not None:
+        ref = stepper(make(lib.name, lib.array(w0.copy()), batch))
+        ref()
+        probe = best_per_call(ref, 1, 2)
+        n = max(2, min(100, int(budget / max(probe, 1e-6) / 3)))
+        result["hand"] = best_per_call(ref, n, 3)
+    return result
+
+
+def overhead(lib: Lib, budget: float) -> dict[str, Any]:
+    """Per-step time on a 10x10 weight: Binding.step, the bare compiled step, hand-written."""
+    rng = np.random.default_rng(0)
+    w0 = rng.uniform(0.0, 0.2, (10, 10)).astype(np.float32)
+    pre = [lib.array((rng.random((1, 10)) < 0.2).astype(np.float32)) for _ in range(POOL)]
+    post = [lib.array((rng.random((1, 10)) < 0.2).astype(np.float32)) for _ in range(POOL)]
+    syn = px.Learner("nearest_online_stdp", backend=lib.name).bind(lib.array(w0.copy()))
+    fn = syn._compiled("step").fn
+    hand = HANDWRITTEN["nearest_online_stdp"](lib.name, lib.array(w0.copy()), 1)
+    out = {}
+    for label, call in (("binding", lambda k: syn.step(pre[k], post[k])),
+                        ("compiled", lambda k: fn(syn.S, pre[k], post[k], 0, 0, {})),
+                        ("hand", lambda k: hand(pre[k], post[k]))):
+        i = [0]
+
+        def go(call: Callable[[int], None] = call, i: list[int] = i) -> None:
+            call(i[0] % POOL)
+            i[0] += 1
+
+        out[label] = best_per_call(go, max(20, int(budget / 50e-6 / 5)), 5)
+    return out
+
+
+def fmt_time(s: float) -> str:
+    return f"{s * 1e6:.0f} us" if s < 1e-3 else f"{s * 1e3:.2f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="one small size: checks that the "
+                    "benchmarks run (CI), the numbers mean little")
+    ap.add_argument("--markdown", metavar="FILE", help="also write the table to FILE")
+    ap.add_argument("--rules", nargs="*", help="only these rules")
+    ap.add_argument("--sizes", nargs="*", help="only these sizes, e.g. 1000x1000")
+    args = ap.parse_args(argv)
+    registered = set(px.rules())
+    rules = [r for r in (args.rules or RULES) if r in registered]
+    sizes = [(100, 100)] if args.quick else SIZES
+    if args.sizes:
+        sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes]  # type: ignore[misc]
+    batches, probs = ([1], [0.05]) if args.quick else (BATCHES, PROBS)
+    budget = 0.02 if args.quick else 0.5
+    lines = [f"machine: {platform.machine()}, {platform.processor() or '?'}, "
+             f"Python {platform.python_version()}, NumPy {np.__version__}",
+             "",
+             "| backend | rule | n_post x n_pre | batch | p | plastix step | x hand-written "
+             "| x copy floor | hand-written | copy floor |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    print("\n".join(lines), flush=True)
+    for name in backends():
+        lib = Lib(name)
+        for rule in rules:
+            for shape in sizes:
+                for batch in batches:
+                    for p in probs:
+                        r = row(lib, rule, shape, batch, p, budget)  # type: ignore[arg-type]
+                        hand = r["hand"]
+                        line = (f"| {name} | {rule} | {shape[0]}x{shape[1]} | {batch} | {p} | "
+                                f"{fmt_time(r['plastix'])} | "
+                                f"{hand / r['plastix']:.1f}x faster | " if hand else
+                                f"| {name} | {rule} | {shape[0]}x{shape[1]} | {batch} | {p} | "
+                                f"{fmt_time(r['plastix'])} | - | ")
+                        line += (f"{r['plastix'] / r['floor']:.2f} | "
+                                 f"{fmt_time(hand) if hand else '-'} | {fmt_time(r['floor'])} |")
+                        lines.append(line)
+                        print(line, flush=True)
+        o = overhead(lib, budget)
+        line = (f"\n{name} 10x10 nearest_online_stdp per step: Binding.step "
+                f"{fmt_time(o['binding'])}, compiled step alone {fmt_time(o['compiled'])}, "
+                f"hand-written {fmt_time(o['hand'])} "
+                f"(Binding.step / hand-written = {o['binding'] / o['hand']:.2f})")
+        lines.append(line)
+        print(line, flush=True)
+    if args.markdown:
+        with open(args.markdown, "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
