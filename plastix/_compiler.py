@@ -158,7 +158,7 @@ def lower_phase(g: Graph, avals: dict[Value, Aval], backend: Any, phase: str, *,
     signals = tuple(n for n, d in g.variables.items() if d.kind == "signal")
     fast = backend.name == "numpy"
     if fast:
-        backend = fp.TunedNumpy(backend, g.batch_size)
+        backend = fp.TunedNumpy(backend, g.batch_size, g.dtype)
 
     # 1. fold constants and forward seams that are not hooked
     subst: dict[Value, Operand] = {}
@@ -232,8 +232,9 @@ def lower_phase(g: Graph, avals: dict[Value, Aval], backend: Any, phase: str, *,
             if i not in out_into:
                 out_into[i] = (-2, new_scratch(out.name, shape, dtype))
             continue
-        if i in out_into or buffer_of.get(out) != ("temp", out) or len(node.outputs) != 1 \
-                or not isinstance(node.op, str):
+        # with seams a hook receives the change and may keep it: no buffer reused for it
+        if seams or i in out_into or buffer_of.get(out) != ("temp", out) \
+                or len(node.outputs) != 1 or not isinstance(node.op, str):
             continue
         spec = OPS.resolve(node.op)
         tmpl = backend.template(spec.name) if spec else None

@@ -312,14 +312,16 @@ class TunedNumpy:
     step, the batch-summed outer product as a broadcast multiply (a sum of one product:
     the same numbers, without matmul's slow path for an inner dimension of 1)."""
 
-    def __init__(self, backend: Any, batch: int) -> None:
+    def __init__(self, backend: Any, batch: int, dtype: str) -> None:
         import numpy as np
 
         self._backend = backend
         core: Any = getattr(np, "_core", None) or np.core  # NumPy 2 renamed np.core
         self._clip = core.umath.clip
-        self._table = {"clamp": Template("clip_ufunc({0}, {1}, {2})",
-                                         "clip_ufunc({0}, {1}, {2}, out={out})")}
+        self._table: dict[str, Template] = {}
+        if dtype.startswith("float"):  # np.clip's wrapper also handles huge int bounds
+            self._table["clamp"] = Template("clip_ufunc({0}, {1}, {2})",
+                                            "clip_ufunc({0}, {1}, {2}, out={out})")
         if batch == 1:
             self._table["mat_mult_pre"] = Template("{0}.T * {1}",
                                                    "xp.multiply({0}.T, {1}, out={out})",

@@ -237,3 +237,30 @@ def test_fast_path_still_rejects_bad_spikes(bad: float) -> None:
         syn.step(pre, np.zeros((1, 3), np.float32))
     np.testing.assert_array_equal(syn.weight, before)
     assert syn.t == 0
+
+
+def test_a_seam_hook_may_keep_the_change_it_received() -> None:
+    # scratch buffers are not used when a hook sees the change: what it kept stays valid
+    kept: list[np.ndarray] = []
+
+    def keep(dw: np.ndarray) -> np.ndarray:
+        kept.append(dw)
+        return dw
+
+    rng = np.random.default_rng(9)
+    syn = px.Learner("fastpath_pair_clip", dtype="float64").bind(
+        rng.uniform(0.0, 1.0, (N_POST, N_PRE)))
+    syn.intercept("weight", keep)
+    pre, post = trains(rng, 2, 1, 0.5)
+    syn.step(pre[0], post[0])
+    first = kept[0].copy()
+    syn.step(pre[1], post[1])
+    assert kept[0] is not kept[1]
+    np.testing.assert_array_equal(kept[0], first)
+
+
+def test_integer_rule_keeps_numpy_clip_semantics() -> None:
+    # integer weights and bounds: the clamp is np.clip, as for any other backend
+    syn = px.Learner("postpreintstdp").bind(np.full((3, 4), 200, np.int32))
+    syn.step(np.zeros((1, 4)), np.zeros((1, 3)), post_thresh=0)
+    assert syn.weight.dtype == np.int32 and int(syn.weight.max()) == 109
