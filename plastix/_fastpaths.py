@@ -29,7 +29,7 @@ from typing import Any
 from plastix.backends._lowering import Template
 
 from ._graph import Const, Node, Operand, Value
-from ._ops import Aval
+from ._ops import OPS, Aval
 
 #: The event-driven branch runs when the rows and columns it touches are at most this
 #: fraction of the synapses (indexed updates cost a few times a dense pass per element).
@@ -143,7 +143,7 @@ def find_event_add(live: list[Node], avals: dict[Value, Aval], finals: dict[str,
             if s and isinstance(target, Value) and isinstance(change, Value) \
                     and target not in support \
                     and avals[target] == avals[out] and target.version == 0:
-                plan = _plan(node, target, change, s, made_by, live, finals)
+                plan = _plan(node, target, change, s, made_by, live, finals, avals, wshape)
                 if plan is not None:
                     return plan
         if got is not None and avals[out].shape == wshape:
@@ -161,8 +161,8 @@ def _region_ok(x: Operand, avals: dict[Value, Aval], wshape: tuple[int, int]) ->
 
 
 def _plan(add: Node, target: Value, change: Value, s: tuple[bool, bool],
-          made_by: dict[Value, Node], live: list[Node], finals: dict[str, Operand]
-          ) -> EventPlan | None:
+          made_by: dict[Value, Node], live: list[Node], finals: dict[str, Operand],
+          avals: dict[Value, Aval], wshape: tuple[int, int]) -> EventPlan | None:
     cone: dict[int, Node] = {}
     stack = [change]
     while stack:
@@ -172,8 +172,9 @@ def _plan(add: Node, target: Value, change: Value, s: tuple[bool, bool],
             continue
         cone[node.index] = node
         stack.extend(x for x in node.inputs if isinstance(x, Value) and x in made_by)
-    inside = {o for n in cone.values() for o in n.outputs}
     final_values = {v for v in finals.values() if isinstance(v, Value)}
+    _pull_prework(cone, add, live, avals, final_values, wshape)
+    inside = {o for n in cone.values() for o in n.outputs}
     for node in live:
         if node.index in cone or node is add:
             continue
@@ -189,6 +190,31 @@ def _plan(add: Node, target: Value, change: Value, s: tuple[bool, bool],
             or finals.get(target.name) != clamp.outputs[0]:
         clamp = None
     return EventPlan(add, target, change, order, s[0], s[1], clamp)
+
+
+def _pull_prework(cone: dict[int, Node], add: Node, live: list[Node],
+                  avals: dict[Value, Aval], final_values: set[Value],
+                  wshape: tuple[int, int]) -> None:
+    """Add to ``cone`` the weight-sized elementwise ops only it reads (a weight dependence
+    such as ``(w_max - w) ** mu``): the event-driven branch computes them on its rows and
+    columns only, instead of on the whole weight every step."""
+    grown = True
+    while grown:
+        grown = False
+        for node in live:
+            if node.index in cone or node is add or len(node.outputs) != 1 \
+                    or not isinstance(node.op, str):
+                continue
+            out = node.outputs[0]
+            spec = OPS.resolve(node.op)
+            if spec is None or not spec.elementwise or out in final_values \
+                    or avals[out].shape != wshape \
+                    or not all(_region_ok(x, avals, wshape) for x in node.inputs):
+                continue
+            users = [n for n in live if out in n.inputs]
+            if users and all(u.index in cone for u in users):
+                cone[node.index] = node
+                grown = True
 
 
 def reorder(live: list[Node], plan: EventPlan) -> list[Node]:

@@ -264,3 +264,48 @@ def test_integer_rule_keeps_numpy_clip_semantics() -> None:
     syn = px.Learner("postpreintstdp").bind(np.full((3, 4), 200, np.int32))
     syn.step(np.zeros((1, 4)), np.zeros((1, 3)), post_thresh=0)
     assert syn.weight.dtype == np.int32 and int(syn.weight.max()) == 109
+
+
+@px.register("fastpath_multiplicative", override=True)
+class Multiplicative(px.Rule):
+    """Soft-bounded pair STDP: potentiation times (w_max - w)^mu, depression times w^mu."""
+
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Params:
+        a_plus: float = px.param(0.01)
+        a_minus: float = px.param(0.012)
+        mu: float = px.param(0.7)
+
+    def build(self, g: Graph) -> None:
+        g.variable_to_backend("x_pre", g.pre_shape)
+        g.variable_to_backend("x_post", g.post_shape)
+        trace(g, "x_pre", "pre", DECAY)
+        trace(g, "x_post", "post", DECAY)
+        g.op_to_backend("room", "sub", [1.0, "weight"])
+        g.op_to_backend("room", "relu", ["room"])
+        g.op_to_backend("room", "pow", ["room", "mu"])
+        g.op_to_backend("held", "relu", ["weight"])
+        g.op_to_backend("held", "pow", ["held", "mu"])
+        g.op_to_backend("ltp", "mat_mult_pre", ["post", "x_pre"])
+        g.op_to_backend("ltp", "mul", ["ltp", "room"])
+        g.op_to_backend("ltp", "mul", ["a_plus", "ltp"])
+        g.op_to_backend("ltd", "mat_mult_pre", ["x_post", "pre"])
+        g.op_to_backend("ltd", "mul", ["ltd", "held"])
+        g.op_to_backend("ltd", "mul", ["a_minus", "ltd"])
+        g.op_to_backend("dw", "sub", ["ltp", "ltd"])
+        add_change(g, "dw")
+
+
+@pytest.mark.parametrize("p", [0.01, 0.05, 0.3])
+def test_weight_dependence_is_computed_on_the_touched_part_only(p: float) -> None:
+    rng = np.random.default_rng(10)
+    w0 = rng.uniform(0.0, 1.0, (N_POST, N_PRE))
+    pre, post = trains(rng, 25, 1, p)
+    dense = run("fastpath_multiplicative", w0, pre, post, mode=False)
+    assert np.array_equal(run("fastpath_multiplicative", w0, pre, post, mode=True), dense)
+    src = px.Learner("fastpath_multiplicative").bind(w0.astype(np.float32)).source
+    event_part = src.split("if _rows.size")[1].split("else:")[0]
+    assert "weight[_rows] - " not in event_part  # gathered, not computed on the whole weight
+    assert "room" in event_part and "held" in event_part
