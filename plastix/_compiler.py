@@ -5,13 +5,14 @@
 1. **fold**: ops whose inputs are all constants (``exp(-dt / tau)``) are evaluated once, with
    NumPy, at compile time;
 2. **prune**: ops whose results reach no state, learned value or enabled seam are dropped;
-3. **rewrite** (NumPy, see :mod:`plastix._fastpaths`): L1 row normalisation fused, and an
+3. **rewrite** (NumPy): L1 row normalisation fused (:mod:`plastix._fastpaths`), and an
    event-driven branch for weight changes that are zero outside the rows and columns of
-   neurons that spiked;
-4. **plan buffers**: an elementwise op writes into the buffer of an input that dies with it
-   (same shape and dtype), a new version of a state variable into the variable's own buffer,
-   and a weight-sized temporary into a scratch buffer kept in ``S`` under a private key
-   (``_scratch_<phase>``, allocated by the first step), so a step allocates few arrays;
+   neurons that spiked (:mod:`plastix._events`);
+4. **plan buffers** (:mod:`plastix._buffers`): an elementwise op writes into the buffer of
+   an input that dies with it (same shape and dtype), a new version of a state variable into
+   the variable's own buffer, and a weight-sized temporary into a scratch buffer kept in
+   ``S`` under a private key (``_scratch_<phase>``, allocated by the first step; not when a
+   seam hook sees the change), so a step allocates few arrays;
 5. **lower**: each op is rendered through the backend's template table into one line.
 
 The emitted function has the signature ``step(S, pre, post, t, seed, seam, **signals)``:
@@ -41,10 +42,12 @@ import numpy as np
 
 from plastix.backends._lowering import Template
 
+from . import _events as ev
 from . import _fastpaths as fp
+from ._buffers import plan_buffers
 from ._errors import RuleValidationError
 from ._graph import Const, Graph, Node, Operand, Value
-from ._ops import OPS, WEAK, Aval, OpSpec
+from ._ops import OPS, WEAK, Aval
 
 
 @dataclass(frozen=True)
@@ -79,15 +82,13 @@ class CompiledStep:
         """Event-driven updates always (True), never (False) or by spike density (None)."""
         if self.has_event_branch:
             area = self.namespace["_event_area"]
-            self.namespace["_event_limit"] = (int(fp.EVENT_FRACTION * area) if mode is None
+            self.namespace["_event_limit"] = (int(ev.EVENT_FRACTION * area) if mode is None
                                               else 2 * area if mode else -1)
 
 
 _RESERVED = {"S", "t", "seam", "seed", "xp", "pre", "post", "_scratch", "_alloc_scratch",
              "_event_limit", "_event_area", "_sparse_bounds", "_bounds_ok",
              "_post_on", "_rows", "_cols", "_rest", "rownorm_l1", "clip_ufunc"}
-_ROWNORM_SPEC = OpSpec(fp.ROWNORM, 2, lambda *a, **k: a[0], elementwise=True)
-_ROWNORM_TMPL = Template("", "", alias_ok=(0,))
 
 
 class _Names:
@@ -202,12 +203,12 @@ def lower_phase(g: Graph, avals: dict[Value, Aval], backend: Any, phase: str, *,
     event = None
     if fast:
         live = fp.fuse_rownorm(live, avals, finals)
-        event = fp.find_event_add(live, avals, finals, g.pre_shape, g.post_shape)
+        event = ev.find_event_add(live, avals, finals, g.pre_shape, g.post_shape)
         if event is not None:
-            live = fp.reorder(live, event)
+            live = ev.reorder(live, event)
 
     # 3. plan buffers: which value owns which buffer, and which node writes into which
-    buffer_of, out_into = _plan_buffers(g, live, avals, finals, persistent, backend)
+    buffer_of, out_into = plan_buffers(g, live, avals, finals, persistent, backend)
     if event is not None:
         i_add = live.index(event.add)
         if out_into.get(i_add) != (event.add.inputs.index(event.target),
@@ -283,7 +284,7 @@ def lower_phase(g: Graph, avals: dict[Value, Aval], backend: Any, phase: str, *,
                  f"    _scratch = S[{key!r}] = _alloc_scratch()",
                  f"{', '.join(s[0] for s in scratch)}, = _scratch"]
     if event is not None:
-        ns["_event_limit"] = int(fp.EVENT_FRACTION * g.weight_shape[0] * g.weight_shape[1])
+        ns["_event_limit"] = int(ev.EVENT_FRACTION * g.weight_shape[0] * g.weight_shape[1])
         ns["_event_area"] = g.weight_shape[0] * g.weight_shape[1]
         ns["_sparse_bounds"] = False
     dense_from = live.index(event.cone[0]) if event is not None else -1
@@ -291,14 +292,14 @@ def lower_phase(g: Graph, avals: dict[Value, Aval], backend: Any, phase: str, *,
     for i, node in enumerate(live):
         line = _render(g, node, i, backend, ref, ns, out_into, names, extra.get(i, {}))
         if i == dense_from and event is not None:
-            body += fp.render_event(event, avals, ref, lambda n: _template(backend, n), lambda
+            body += ev.render_event(event, avals, ref, lambda n: _template(backend, n), lambda
                                     stem: names.get(("event", stem), stem),
                                     (g.post_shape[1], g.pre_shape[1]), g.batch_size)
             body.append("else:")
         if dense_from <= i <= dense_to:
             line = "    " + line
         if event is not None and event.clamp is not None and node is event.clamp:
-            body += fp.render_clamp(event, line, ref)
+            body += ev.render_clamp(event, line, ref)
             continue
         body.append(line)
         if i == dense_to and event is not None and event.clamp is not None:
@@ -345,82 +346,6 @@ def _template(backend: Any, node: Node) -> tuple[Template, dict[str, str]]:
     attrs = dict(tmpl.defaults) | node.kwargs
     return tmpl, {k: (repr(tuple(v)) if isinstance(v, list) else repr(v))
                   for k, v in attrs.items()}
-
-
-def _plan_buffers(g: Graph, live: list[Node], avals: dict[Value, Aval],
-                  finals: dict[str, Operand], persistent: set[str], backend: Any
-                  ) -> tuple[dict[Value, Any], dict[int, tuple[int, Any]]]:
-    """Which value owns which buffer, and which node writes into which buffer."""
-    last_use: dict[Value, int] = {}
-    for i, node in enumerate(live):
-        for x in node.inputs:
-            if isinstance(x, Value):
-                last_use[x] = i
-    for v in finals.values():
-        if isinstance(v, Value):
-            last_use[v] = len(live)
-    buffer_of: dict[Value, Any] = {}  # value -> buffer id; the id is the owner value or None
-    for name in persistent:
-        buffer_of[Value(name, 0)] = ("state", name)
-    buffer_last: dict[Any, int] = {}
-
-    def touch(v: Value) -> None:
-        b = buffer_of.get(v)
-        if b is not None:
-            buffer_last[b] = max(buffer_last.get(b, -1), last_use.get(v, -1))
-
-    for v in list(buffer_of):
-        touch(v)
-    out_into: dict[int, tuple[int, Any]] = {}
-    for i, node in enumerate(live):
-        out = node.outputs[0]
-        spec: OpSpec | None
-        tmpl: Template | None
-        if node.op == fp.ROWNORM:
-            spec, tmpl = _ROWNORM_SPEC, _ROWNORM_TMPL
-        else:
-            spec = OPS.resolve(node.op) if isinstance(node.op, str) else None
-            tmpl = backend.template(spec.name) if spec else None
-        if spec is not None and spec.view:
-            src = node.inputs[0]
-            if isinstance(src, Value) and src in buffer_of:
-                buffer_of[out] = buffer_of[src]
-                touch(out)
-            continue
-        if len(node.outputs) != 1 or spec is None or not spec.elementwise or tmpl is None \
-                or tmpl.into is None:
-            if spec is not None or callable(node.op):
-                buffer_of[out] = ("temp", out)
-                for o in node.outputs:
-                    buffer_of[o] = ("temp", o)
-                    touch(o)
-            continue
-        chosen = None
-        own = ("state", out.name)
-        if out.name in persistent and finals.get(out.name) == out \
-                and avals[out] == g.variables[out.name].aval and buffer_last.get(own, -1) < i:
-            chosen = (-1, own)  # the final version goes straight into the variable's buffer
-        for pos in tmpl.alias_ok if chosen is None else ():
-            if pos >= len(node.inputs):
-                continue
-            x = node.inputs[pos]
-            if not isinstance(x, Value) or x not in buffer_of or avals[x] != avals[out]:
-                continue
-            b = buffer_of[x]
-            if buffer_last.get(b, -1) != i or (b[0] == "state" and b != own):
-                continue
-            if sum(1 for x2 in node.inputs if isinstance(x2, Value)
-                   and buffer_of.get(x2) == b) > 1 and pos not in tmpl.alias_ok:
-                continue
-            chosen = (pos, b)
-            break
-        if chosen is not None:
-            out_into[i] = chosen
-            buffer_of[out] = chosen[1]
-        else:
-            buffer_of[out] = ("temp", out)
-        touch(out)
-    return buffer_of, out_into
 
 
 def _latest(nodes: list[Node], name: str, subst: dict[Value, Operand]) -> Operand | None:
