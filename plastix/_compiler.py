@@ -87,7 +87,7 @@ class CompiledStep:
 
 
 _RESERVED = {"S", "t", "seam", "seed", "xp", "pre", "post", "_scratch", "_alloc_scratch",
-             "_event_limit", "_event_area", "_sparse_bounds", "_bounds_ok",
+             "_event_limit", "_event_area", "_sparse_bounds", "_bounds_ok", "_blk",
              "_post_on", "_rows", "_cols", "_rest", "rownorm_l1", "clip_ufunc"}
 
 

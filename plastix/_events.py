@@ -188,6 +188,17 @@ def render_event(plan: EventPlan, avals: dict[Value, Aval], ref: Callable[[Opera
     if plan.cols:
         regions.append(("c", None, "_cols"))
     sym = "+=" if plan.add.op == "add" else "-="
+    w = ref(plan.target)
+    clip_into = ""
+    if plan.clamp is not None:
+        # untouched synapses are within the bounds when only this binding writes the weight
+        # (opt-in: syn.sparse_bounds); the flag in S says a full clamp has run since binding.
+        # The touched part is clamped while gathered, before it is written back.
+        tmpl, fmt = template(plan.clamp)
+        lo, hi = (ref(x) for x in plan.clamp.inputs[1:])
+        clip_into = tmpl.into.format("_blk", lo, hi, out="_blk", **fmt) if tmpl.into \
+            else f"_blk = {tmpl.expr.format('_blk', lo, hi, **fmt)}"
+        body.append("_bounds_ok = _sparse_bounds and S.get('_inbounds', False)")
     for tag, ri, ci in regions:
         names: dict[Value, str] = {}
 
@@ -225,19 +236,12 @@ def render_event(plan: EventPlan, avals: dict[Value, Aval], ref: Callable[[Opera
         if tag == "c" and plan.rows:
             # rows that spiked were updated whole above; adding 0 there keeps them exact
             body.append(f"{names[plan.change]}[_rows] = 0")
-        body.append(f"{ref(plan.target)}[{idx}] {sym} {names[plan.change]}")
-    body.append(f"{ref(plan.add.outputs[0])} = {ref(plan.target)}")
-    if plan.clamp is not None:
-        # untouched synapses are within the bounds when only this binding writes the weight
-        # (opt-in: syn.sparse_bounds); the flag in S says a full clamp has run since binding
-        tmpl, fmt = template(plan.clamp)
-        lo, hi = (ref(x) for x in plan.clamp.inputs[1:])
-        w = ref(plan.target)
-        body += ["_bounds_ok = _sparse_bounds and S.get('_inbounds', False)",
-                 "if _bounds_ok:"]
-        for tag, idx in (("r", "_rows"), ("c", ":, _cols")):
-            if (tag == "r" and plan.rows) or (tag == "c" and plan.cols):
-                body.append(f"    {w}[{idx}] = {tmpl.expr.format(f'{w}[{idx}]', lo, hi, **fmt)}")
+        if clip_into:
+            body += [f"_blk = {w}[{idx}]", f"_blk {sym} {names[plan.change]}",
+                     "if _bounds_ok:", f"    {clip_into}", f"{w}[{idx}] = _blk"]
+        else:
+            body.append(f"{w}[{idx}] {sym} {names[plan.change]}")
+    body.append(f"{ref(plan.add.outputs[0])} = {w}")
     return lines + [f"    {b}" for b in body]
 
 
