@@ -18,7 +18,7 @@ touched part only (``Binding.sparse_bounds``, opt-in).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ._graph import Const, Node, Operand, Value
@@ -43,6 +43,8 @@ class EventPlan:
     rows: bool
     cols: bool
     clamp: Node | None = None  # hard bounds right after the update: clamp the touched part
+    #: values that are zero outside the spiking rows (row support only)
+    row_only: frozenset[Value] = frozenset()
 
 
 def find_event_add(live: list[Node], avals: dict[Value, Aval], finals: dict[str, Operand],
@@ -84,7 +86,8 @@ def find_event_add(live: list[Node], avals: dict[Value, Aval], finals: dict[str,
                     and avals[target] == avals[out] and target.version == 0:
                 plan = _plan(node, target, change, s, made_by, live, finals, avals, wshape)
                 if plan is not None:
-                    return plan
+                    rows_only = frozenset(v for v, sv in support.items() if sv == (True, False))
+                    return replace(plan, row_only=rows_only)
         if got is not None and avals[out].shape == wshape:
             support[out] = got
             made_by[out] = node
@@ -220,8 +223,22 @@ def render_event(plan: EventPlan, avals: dict[Value, Aval], ref: Callable[[Opera
                 return f"{r}[:, {ci}]" if ci else r
             return f"{r}[{ci}]" if ci else r  # (n_pre,)
 
-        for node in plan.cone:
+        for node in _needed(plan, tag):
             tmpl, fmt = template(node)
+            if tag == "c" and plan.rows:
+                # outside the spiking rows a row-only term is 0 (and those rows are dropped):
+                # 0 * y = 0, x + 0 = x, 0 - y = -y, as the dense branch computes them
+                out, ins = node.outputs[0], node.inputs
+                if out in plan.row_only:
+                    continue
+                if node.op in ("add", "sub", "minus") and any(x in plan.row_only for x in ins):
+                    if ins[0] in plan.row_only and node.op != "add":
+                        name = temp(f"{out.name}_{tag}")
+                        names[out] = name
+                        body.append(f"{name} = -{operand(ins[1])}")
+                    else:
+                        names[out] = operand(ins[1] if ins[0] in plan.row_only else ins[0])
+                    continue
             if node.op in ("mat_mult_pre", "outer"):
                 a, b = (ref(x) for x in node.inputs)
                 a = f"{a}[:, {ri}]" if ri else a
@@ -243,6 +260,24 @@ def render_event(plan: EventPlan, avals: dict[Value, Aval], ref: Callable[[Opera
             body.append(f"{w}[{idx}] {sym} {names[plan.change]}")
     body.append(f"{ref(plan.add.outputs[0])} = {w}")
     return lines + [f"    {b}" for b in body]
+
+
+def _needed(plan: EventPlan, tag: str) -> list[Node]:
+    """The cone's ops the region needs: in the column region (beside spiking rows) the ops
+    that only feed row-only terms are skipped."""
+    if tag != "c" or not plan.rows:
+        return list(plan.cone)
+    made = {n.outputs[0]: n for n in plan.cone}
+    need: set[int] = set()
+    stack = [plan.change]
+    while stack:
+        v = stack.pop()
+        node = made.get(v)
+        if node is None or node.index in need or v in plan.row_only:
+            continue
+        need.add(node.index)
+        stack.extend(x for x in node.inputs if isinstance(x, Value))
+    return [n for n in plan.cone if n.index in need]
 
 
 def render_clamp(plan: EventPlan, dense_line: str, ref: Callable[[Operand], str]) -> list[str]:
