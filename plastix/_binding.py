@@ -207,10 +207,9 @@ class Binding:
         if fast is not None and not signals and not final and type(pre) is np.ndarray \
                 and type(post) is np.ndarray and pre.dtype == fast and post.dtype == fast \
                 and pre.shape == g.pre_shape and post.shape == g.post_shape \
-                and not np.count_nonzero(pre * (1 - pre)) \
-                and not np.count_nonzero(post * (1 - post)):
-            # fast path: NumPy spikes of the right shape and dtype, all 0 or 1 (x(1-x) is
-            # 0 only for 0 and 1; NaN and inf give non-zero); anything else is checked below
+                and _binary(pre) and _binary(post):
+            # fast path: NumPy spikes of the right shape and dtype, all 0 or 1; anything
+            # else goes through the checks below, which name what is wrong
             self._compiled("step").fn(self.S, pre, post, self.t, self.seed, self._seam_hooks)
             self.t += 1
             return
@@ -383,6 +382,14 @@ class Binding:
                                                                 .rpartition(".")[2]))
         self.t = int(sd.get("t", self.t))
         self.seed = int(sd.get("seed", self.seed))
+
+
+def _binary(x: np.ndarray) -> bool:
+    """Whether every entry is 0 or 1 (NaN and inf are not): on a few entries x(1-x) = 0 is
+    the cheapest test, on many the two comparisons are (they vectorise better)."""
+    if x.size <= 512:
+        return not np.count_nonzero(x * (1 - x))
+    return not bool(((x != 0) & (x != 1)).any())
 
 
 def _host(x: Any) -> np.ndarray:

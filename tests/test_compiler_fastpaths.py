@@ -309,3 +309,14 @@ def test_weight_dependence_is_computed_on_the_touched_part_only(p: float) -> Non
     event_part = src.split("if _rows.size")[1].split("else:")[0]
     assert "weight[_rows] - " not in event_part  # gathered, not computed on the whole weight
     assert "room" in event_part and "held" in event_part
+
+
+@pytest.mark.parametrize("bad", [2.0, np.nan, np.inf, 0.5])
+def test_fast_path_rejects_bad_spikes_in_large_batches(bad: float) -> None:
+    syn = px.Learner("nearest_online_stdp").bind(np.full((30, 40), 0.5, np.float32),
+                                                 batch_size=32)
+    post = np.zeros((32, 30), np.float32)
+    post[31, 29] = bad
+    with pytest.raises(px.StepInputError, match="'post'"):
+        syn.step(np.zeros((32, 40), np.float32), post)
+    assert syn.t == 0
