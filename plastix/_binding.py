@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._checked import debug_enabled, guarded_step
-from ._compiler import CACHE, CompiledStep, compile_phase
+from ._compiler import CACHE, CompiledStep, compile_phase, update_constants
 from ._contract import as_checked, check_dt, check_train_length
 from ._errors import PlastixError, RuleValidationError, StepInputError
 from ._graph import Graph
@@ -79,7 +79,11 @@ class Binding:
             self.backend.assign(w, w * self.S["mask"])
         self.t = 0
         self._steps: dict[str, CompiledStep] = {}
+        self._event_mode: bool | None = None
+        self._sparse_bounds = False
         self._signals = {n: d for n, d in g.variables.items() if d.kind == "signal"}
+        self._fast_dtype = np.dtype(self.dtype) if self.backend.name == "numpy" \
+            and self.rule.binary_spikes and not self._signals else None
         if any(n.phase == "bind" for n in g.nodes):
             self._run_phase("bind", None, None, {})
 
@@ -137,9 +141,59 @@ class Binding:
             seams = bool(self._seam_hooks) and phase != "bind"
             step = CACHE.get((*self._key, phase, seams),
                              lambda: compile_phase(self.graph, self._avals[phase], self.backend,
-                                                   phase, seams=seams))
+                                                   phase, seams=seams)).rebound()
+            step.set_event_mode(self._event_mode)
+            step.set_sparse_bounds(self._sparse_bounds)
             self._steps[phase] = step
         return step
+
+    @property
+    def event_driven(self) -> bool | None:
+        """Event-driven weight updates: None (default) chooses every step from the spike
+        density, True forces them, False keeps dense updates (see ``syn.source``)."""
+        return self._event_mode
+
+    @event_driven.setter
+    def event_driven(self, mode: bool | None) -> None:
+        self._event_mode = mode
+        for step in self._steps.values():
+            step.set_event_mode(mode)
+
+    @property
+    def sparse_bounds(self) -> bool:
+        """Opt-in: an event-driven step clamps only the synapses it changed. Exact when
+        nothing but this binding writes the weight (the others were clamped by an earlier
+        step); the default (False) clamps every synapse every step."""
+        return self._sparse_bounds
+
+    @sparse_bounds.setter
+    def sparse_bounds(self, on: bool) -> None:
+        self._sparse_bounds = bool(on)
+        for step in self._steps.values():
+            step.set_sparse_bounds(self._sparse_bounds)
+
+    def set(self, **hyperparameters: Any) -> None:
+        """Change hyperparameters from the next step on, keeping state and weights.
+
+        A hyperparameter that the step reads as a named constant (most of them: rates,
+        decays, bounds) is live: only the step's constants change, nothing is recompiled.
+        One that shapes the graph itself (read by the rule's ``build`` in Python) makes the
+        step recompile; ``syn.source`` lists the constants.
+        """
+        params = self.learner.rule_cls.make_params(hyperparameters, base=self.params)
+        g = Graph(self.rule_name, pre_shape=self.graph.pre_shape,
+                  post_shape=self.graph.post_shape, weight_shape=self.graph.weight_shape,
+                  dtype=self.dtype, dt=self.dt, params=dataclasses.asdict(params),
+                  mask=self.graph.masked)
+        rule = self.learner.rule_cls(params)
+        rule.build(g)
+        g.finish()
+        avals = validate(g)
+        for phase, step in list(self._steps.items()):
+            if not update_constants(step, g, avals[phase], self.backend, phase):
+                del self._steps[phase]  # the code changed: recompiled on the next step
+        self.rule, self.params, self.graph, self._avals = rule, params, g, avals
+        self._key = (type(self.rule), params, *self._key[2:])
 
     def _has_final(self) -> bool:
         return any(n.phase == "final" for n in self.graph.nodes)
@@ -183,6 +237,17 @@ class Binding:
         ``final=True`` marks the last step of a run (the rule's ``final`` phase runs);
         ``signals``: the rule's extra inputs such as ``reward``.
         """
+        fast = self._fast_dtype
+        if fast is not None and not signals and not final and not self._guarded \
+                and type(pre) is np.ndarray and type(post) is np.ndarray \
+                and pre.dtype == fast and post.dtype == fast \
+                and pre.shape == self.graph.pre_shape and post.shape == self.graph.post_shape \
+                and _binary(pre) and _binary(post):
+            # fast path: NumPy spikes of the right shape and dtype, all 0 or 1; anything
+            # else goes through the checks, which name what is wrong
+            self._compiled("step").fn(self.S, pre, post, self.t, self.seed, self._seam_hooks)
+            self.t += 1
+            return
         self._advance(*self._prepare(pre, post, signals), final=final)
 
     def _prepare(self, pre: Any, post: Any, signals: Mapping[str, Any]
@@ -243,7 +308,7 @@ class Binding:
         unknown = set(signal_trains) - set(self._signals)
         if unknown:
             self._coerce_signals(signal_trains)  # raises, naming the unknown signal
-        snapshot, t0 = {k: self.backend.copy(v) for k, v in self.S.items()}, self.t
+        snapshot, t0 = {k: self.backend.copy(v) for k, v in self.arrays.items()}, self.t
         try:
             for t in steps:
                 sig = {k: (v[t] if per_step.get(k) else v) for k, v in signal_trains.items()}
@@ -266,6 +331,12 @@ class Binding:
     def weight(self) -> Any:
         """The bound weight, updated in place by every step."""
         return self.S["weight"]
+
+    @property
+    def arrays(self) -> dict[str, Any]:
+        """Every array that makes up this binding (weight, learned values, state) by name; the
+        compiler's scratch buffers, whose names start with ``_``, are not among them."""
+        return {k: v for k, v in self.S.items() if not k.startswith("_")}
 
     @property
     def state(self) -> dict[str, Any]:
@@ -301,7 +372,7 @@ class Binding:
             "seed": self.seed,
             "dt": self.dt,
             "dtype": self.dtype,
-            "arrays": {k: self.backend.copy(v) for k, v in self.S.items()},
+            "arrays": {k: self.backend.copy(v) for k, v in self.arrays.items()},
         }
 
     def load_state_dict(self, sd: Mapping[str, Any]) -> None:
@@ -311,6 +382,7 @@ class Binding:
         from ._io import check_state_dict
 
         staged, t, seed = check_state_dict(self, sd)
+        self.S.pop("_inbounds", None)  # the loaded weight may lie outside the bounds
         for k, host in staged.items():
             self.backend.assign(self.S[k], self.backend.asarray(host, _dtype_name(self.S[k])))
         self.t, self.seed = t, seed
@@ -345,6 +417,14 @@ def _build(rule: Any, g: Graph) -> dict[str, Any]:
     except Exception as exc:
         raise RuleValidationError(g.rule, f"build() raised {type(exc).__name__}: {exc}") \
             from exc
+
+
+def _binary(x: np.ndarray) -> bool:
+    """Whether every entry is 0 or 1 (NaN and inf are not): on a few entries x(1-x) = 0 is
+    the cheapest test, on many the two comparisons are (they vectorise better)."""
+    if x.size <= 512:
+        return not np.count_nonzero(x * (1 - x))
+    return not bool(((x != 0) & (x != 1)).any())
 
 
 def _host(x: Any) -> np.ndarray:

@@ -70,7 +70,7 @@ def guarded_step(b: Binding, phase: str, fn: Callable[..., None], pre: Any, post
     """Run ``fn`` as one step of ``b`` (``args``: the signals in the step's order); undo it
     when it raises or, when checked, when it wrote non-finite values."""
     be = b.backend
-    snapshot = {k: be.copy(v) for k, v in b.S.items()}
+    snapshot = {k: be.copy(v) for k, v in b.arrays.items()}
     try:
         with _errstate(be):
             fn(b.S, pre, post, b.t, b.seed, b._seam_hooks, *args)
@@ -82,7 +82,7 @@ def guarded_step(b: Binding, phase: str, fn: Callable[..., None], pre: Any, post
     if not check_finite:
         return
     decls = b.graph.variables
-    bad = [k for k, v in b.S.items() if _is_float(v) and (k not in decls or decls[k].finite)
+    bad = [k for k, v in b.arrays.items() if _is_float(v) and (k not in decls or decls[k].finite)
            and not be.all_finite(v)]
     if bad:
         _restore(b, snapshot)

@@ -5,28 +5,46 @@
 1. **fold**: ops whose inputs are all constants (``exp(-dt / tau)``) are evaluated once, with
    NumPy, at compile time;
 2. **prune**: ops whose results reach no state, learned value or enabled seam are dropped;
-3. **plan buffers**: an elementwise op writes into the buffer of an input that dies with it
-   (same shape and dtype), and a new version of a state variable into the variable's own
-   buffer, so a step allocates few arrays;
-4. **lower**: each op is rendered through the backend's template table into one line.
+3. **rewrite** (NumPy): L1 row normalisation fused (:mod:`plastix._fastpaths`), and an
+   event-driven branch for weight changes that are zero outside the rows and columns of
+   neurons that spiked (:mod:`plastix._events`);
+4. **plan buffers** (:mod:`plastix._buffers`): an elementwise op writes into the buffer of
+   an input that dies with it (same shape and dtype), a new version of a state variable into
+   the variable's own buffer, and a weight-sized temporary into a scratch buffer kept in
+   ``S`` under a private key (``_scratch_<phase>``, allocated by the first step; not when a
+   seam hook sees the change), so a step allocates few arrays;
+5. **lower**: each op is rendered through the backend's template table into one line.
 
 The emitted function has the signature ``step(S, pre, post, t, seed, seam, **signals)``:
-``S`` maps state and learned names to arrays and is updated in place; ``t`` (the step counter)
-and ``seed`` feed the counter-based random generator; ``seam`` maps a learned name to a hook
-applied to its change (only when compiled with seams). Compiled steps are cached by the graph's
-fingerprint and the backend.
+``S`` maps state and learned names to arrays and is updated in place, ``t`` is the step
+counter and ``seed`` the binding's seed (together they feed the counter-based random
+generator), ``seam`` maps a learned name to a hook applied to its change (only when compiled
+with seams). Compiled steps are cached by the graph's fingerprint and the backend.
+
+Hyperparameters are *live*: a hyperparameter that an op reads by name is a global of the step
+function (listed at the top of its source), and each binding runs the cached code with its
+own copy of those globals (:meth:`CompiledStep.rebound`), so ``Binding.set`` changes them
+(and the constants folded from them) without recompiling (:func:`update_constants`). A
+hyperparameter that the rule's ``build`` reads in Python shapes the code itself; changing it
+recompiles.
 """
 
 from __future__ import annotations
 
 import keyword
 import threading
+import types
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from plastix.backends._lowering import Template
+
+from . import _events as ev
+from . import _fastpaths as fp
+from ._buffers import plan_buffers
 from ._errors import RuleValidationError
 from ._graph import Const, Graph, Node, Operand, Value
 from ._ops import OPS, WEAK, Aval
@@ -34,15 +52,43 @@ from ._ops import OPS, WEAK, Aval
 
 @dataclass(frozen=True)
 class CompiledStep:
-    """A lowered phase of a graph: its source and the function built from it."""
+    """A lowered phase of a graph: its source, the function built from it and the namespace
+    (helpers and named constants) it runs in."""
 
     phase: str
     source: str
     fn: Callable[..., None]
     inputs: tuple[str, ...]
+    namespace: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def rebound(self) -> CompiledStep:
+        """The same code with its own copy of the namespace: the copy's constants can be
+        changed (:func:`update_constants`) without touching other bindings' steps."""
+        ns = dict(self.namespace)
+        fn = types.FunctionType(self.fn.__code__, ns, self.fn.__name__)
+        ns["step"] = fn
+        return replace(self, fn=fn, namespace=ns)
+
+    @property
+    def has_event_branch(self) -> bool:
+        return "_event_limit" in self.namespace
+
+    def set_sparse_bounds(self, on: bool) -> None:
+        """Clamp only the synapses an event-driven step touched (see ``Binding.sparse_bounds``)."""
+        if "_sparse_bounds" in self.namespace:
+            self.namespace["_sparse_bounds"] = bool(on)
+
+    def set_event_mode(self, mode: bool | None) -> None:
+        """Event-driven updates always (True), never (False) or by spike density (None)."""
+        if self.has_event_branch:
+            area = self.namespace["_event_area"]
+            self.namespace["_event_limit"] = (int(ev.EVENT_FRACTION * area) if mode is None
+                                              else 2 * area if mode else -1)
 
 
-_RESERVED = {"S", "t", "seam", "seed", "xp", "pre", "post"}
+_RESERVED = {"S", "t", "seam", "seed", "xp", "pre", "post", "_scratch", "_alloc_scratch",
+             "_event_limit", "_event_area", "_sparse_bounds", "_bounds_ok", "_blk",
+             "_post_on", "_rows", "_cols", "_rest", "rownorm_l1", "clip_ufunc"}
 
 
 class _Names:
@@ -93,12 +139,27 @@ def _fmt_const(c: Const) -> str:
 def compile_phase(g: Graph, avals: dict[Value, Aval], backend: Any, phase: str, *,
                   seams: bool = False, numpy_backend: Any = None) -> CompiledStep:
     """Lower the ops of ``phase`` of ``g`` onto ``backend``; see the module docstring."""
+    source, ns, signals = lower_phase(g, avals, backend, phase, seams=seams,
+                                      numpy_backend=numpy_backend)
+    code = compile(source, f"<plastix step {g.rule}:{phase}>", "exec")
+    exec(code, ns)
+    return CompiledStep(phase, source, ns["step"], signals, ns)
+
+
+def lower_phase(g: Graph, avals: dict[Value, Aval], backend: Any, phase: str, *,
+                seams: bool = False, numpy_backend: Any = None
+                ) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+    """The step source of ``phase``, the namespace it runs in (helpers and named constants)
+    and the names of its signals; nothing is compiled."""
     from plastix.backends import get_backend
 
     np_backend = numpy_backend or get_backend("numpy")
     nodes = g.nodes_for(phase)
     persistent = {n for n, d in g.variables.items() if d.kind in ("state", "fixed", "learned")}
     signals = tuple(n for n, d in g.variables.items() if d.kind == "signal")
+    fast = backend.name == "numpy"
+    if fast:
+        backend = fp.TunedNumpy(backend, g.batch_size, g.dtype)
 
     # 1. fold constants and forward seams that are not hooked
     subst: dict[Value, Operand] = {}
@@ -138,74 +199,53 @@ def compile_phase(g: Graph, avals: dict[Value, Aval], backend: Any, phase: str, 
             needed.update(x for x in node.inputs if isinstance(x, Value))
     live.reverse()
 
+    # 2b. rewrites (see plastix._fastpaths): row normalisation, event-driven updates
+    event = None
+    if fast:
+        live = fp.fuse_rownorm(live, avals, finals)
+        event = ev.find_event_add(live, avals, finals, g.pre_shape, g.post_shape)
+        if event is not None:
+            live = ev.reorder(live, event)
+
     # 3. plan buffers: which value owns which buffer, and which node writes into which
-    last_use: dict[Value, int] = {}
-    for i, node in enumerate(live):
-        for x in node.inputs:
-            if isinstance(x, Value):
-                last_use[x] = i
-    for v in finals.values():
-        if isinstance(v, Value):
-            last_use[v] = len(live)
-    buffer_of: dict[Value, Any] = {}  # value -> buffer id; the id is the owner value or None
-    for name in persistent:
-        buffer_of[Value(name, 0)] = ("state", name)
-    buffer_last: dict[Any, int] = {}
+    buffer_of, out_into = plan_buffers(g, live, avals, finals, persistent, backend)
+    if event is not None:
+        i_add = live.index(event.add)
+        if out_into.get(i_add) != (event.add.inputs.index(event.target),
+                                   ("state", event.target.name)):
+            event = None  # the update is not in place: no event-driven branch
 
-    def touch(v: Value) -> None:
-        b = buffer_of.get(v)
-        if b is not None:
-            buffer_last[b] = max(buffer_last.get(b, -1), last_use.get(v, -1))
+    # 3b. scratch: weight-sized temporaries go to buffers kept in S (allocated once)
+    scratch: list[tuple[str, tuple[int, ...], str, Any]] = []
+    names = _Names(_RESERVED | set(backend.helpers()))
 
-    for v in list(buffer_of):
-        touch(v)
-    out_into: dict[int, tuple[int, Any]] = {}
+    def new_scratch(stem: str, shape: tuple[int, ...], dtype: str, fill: Any = None) -> str:
+        nm = names.get(("scratch", len(scratch)), f"_buf_{stem}")
+        scratch.append((nm, shape, dtype, fill))
+        return nm
+
+    extra: dict[int, dict[str, str]] = {}
     for i, node in enumerate(live):
         out = node.outputs[0]
-        spec = OPS.resolve(node.op) if isinstance(node.op, str) else None
+        if node.op == fp.ROWNORM:
+            shape, dtype = avals[out].shape, avals[out].dtype
+            extra[i] = {"scratch": new_scratch(f"abs_{out.name}", shape, dtype)}
+            if i not in out_into:
+                out_into[i] = (-2, new_scratch(out.name, shape, dtype))
+            continue
+        # with seams a hook receives the change and may keep it: no buffer reused for it
+        if seams or i in out_into or buffer_of.get(out) != ("temp", out) \
+                or len(node.outputs) != 1 or not isinstance(node.op, str):
+            continue
+        spec = OPS.resolve(node.op)
         tmpl = backend.template(spec.name) if spec else None
-        if spec is not None and spec.view:
-            src = node.inputs[0]
-            if isinstance(src, Value) and src in buffer_of:
-                buffer_of[out] = buffer_of[src]
-                touch(out)
+        size = int(np.prod(avals[out].shape)) if avals[out].shape else 1
+        if tmpl is None or tmpl.into is None or size < fp.SCRATCH_MIN \
+                or avals[out].dtype == WEAK:
             continue
-        if len(node.outputs) != 1 or spec is None or not spec.elementwise or tmpl is None \
-                or tmpl.into is None:
-            if spec is not None or callable(node.op):
-                buffer_of[out] = ("temp", out)
-                for o in node.outputs:
-                    buffer_of[o] = ("temp", o)
-                    touch(o)
-            continue
-        chosen = None
-        own = ("state", out.name)
-        if out.name in persistent and finals.get(out.name) == out \
-                and avals[out] == g.variables[out.name].aval and buffer_last.get(own, -1) < i:
-            chosen = (-1, own)  # the final version goes straight into the variable's buffer
-        for pos in tmpl.alias_ok if chosen is None else ():
-            if pos >= len(node.inputs):
-                continue
-            x = node.inputs[pos]
-            if not isinstance(x, Value) or x not in buffer_of or avals[x] != avals[out]:
-                continue
-            b = buffer_of[x]
-            if buffer_last.get(b, -1) != i or (b[0] == "state" and b != own):
-                continue
-            if sum(1 for x2 in node.inputs if isinstance(x2, Value)
-                   and buffer_of.get(x2) == b) > 1 and pos not in tmpl.alias_ok:
-                continue
-            chosen = (pos, b)
-            break
-        if chosen is not None:
-            out_into[i] = chosen
-            buffer_of[out] = chosen[1]
-        else:
-            buffer_of[out] = ("temp", out)
-        touch(out)
+        out_into[i] = (-2, new_scratch(out.name, avals[out].shape, avals[out].dtype))
 
     # 4. lower to source
-    names = _Names(_RESERVED | set(backend.helpers()))
     for name in persistent:
         names.get(Value(name, 0), name)
     names.names[Value("pre", 0)] = "pre"
@@ -213,6 +253,8 @@ def compile_phase(g: Graph, avals: dict[Value, Aval], backend: Any, phase: str, 
     for s in signals:
         names.get(Value(s, 0), s)
     ns: dict[str, Any] = dict(backend.helpers())
+    if fast:
+        ns["rownorm_l1"] = fp.rownorm_l1(np)
     const_lines: list[str] = []
 
     def ref(x: Operand) -> str:
@@ -234,25 +276,76 @@ def compile_phase(g: Graph, avals: dict[Value, Aval], backend: Any, phase: str, 
     used |= set(finals)
     for name in sorted(persistent & used):
         body.append(f"{ref(Value(name, 0))} = S[{name!r}]")
+    if scratch:
+        key = f"_scratch_{phase}"
+        ns["_alloc_scratch"] = fp.scratch_factory(backend, scratch)
+        body += [f"_scratch = S.get({key!r})",
+                 "if _scratch is None:",
+                 f"    _scratch = S[{key!r}] = _alloc_scratch()",
+                 f"{', '.join(s[0] for s in scratch)}, = _scratch"]
+    if event is not None:
+        ns["_event_limit"] = int(ev.EVENT_FRACTION * g.weight_shape[0] * g.weight_shape[1])
+        ns["_event_area"] = g.weight_shape[0] * g.weight_shape[1]
+        ns["_sparse_bounds"] = False
+    dense_from = live.index(event.cone[0]) if event is not None else -1
+    dense_to = live.index(event.add) if event is not None else -1
     for i, node in enumerate(live):
-        body.append(_render(g, node, i, backend, ref, ns, out_into, names))
+        line = _render(g, node, i, backend, ref, ns, out_into, names, extra.get(i, {}))
+        if i == dense_from and event is not None:
+            body += ev.render_event(event, avals, ref, lambda n: _template(backend, n), lambda
+                                    stem: names.get(("event", stem), stem),
+                                    (g.post_shape[1], g.pre_shape[1]), g.batch_size)
+            body.append("else:")
+        if dense_from <= i <= dense_to:
+            line = "    " + line
+        if event is not None and event.clamp is not None and node is event.clamp:
+            body += ev.render_clamp(event, line, ref)
+            continue
+        body.append(line)
+        if i == dense_to and event is not None and event.clamp is not None:
+            body.append("    _bounds_ok = False")
     for name in sorted(finals):
         v = finals[name]
         target = Value(name, 0)
         if isinstance(v, Value) and buffer_of.get(v) == ("state", name):
-            if v != target:
-                continue  # written in place
-            continue
+            continue  # written in place
         body.append(f"assign({ref(target)}, {ref(v)})")
     args = ", ".join(("S", "pre", "post", "t", "seed", "seam", *(names.names[Value(s, 0)]
                                                           for s in signals)))
     src_lines = [f"# plastix step: rule {g.rule!r}, phase {phase!r}, backend {backend.key}",
                  *sorted(set(const_lines)), f"def step({args}):"]
     src_lines += [f"    {line}" for line in body] or ["    pass"]
-    source = "\n".join(src_lines) + "\n"
-    code = compile(source, f"<plastix step {g.rule}:{phase}>", "exec")
-    exec(code, ns)
-    return CompiledStep(phase, source, ns["step"], signals)
+    return "\n".join(src_lines) + "\n", ns, signals
+
+
+def update_constants(step: CompiledStep, g: Graph, avals: dict[Value, Aval], backend: Any,
+                     phase: str) -> bool:
+    """Give ``step`` (a :meth:`CompiledStep.rebound` copy) the constants of graph ``g``, whose
+    hyperparameters differ from the ones ``step`` was compiled with. Returns False, changing
+    nothing, when ``g`` lowers to other code (a hyperparameter that shapes the graph)."""
+    seams = "seam[" in step.source
+    source, ns, _ = lower_phase(g, avals, backend, phase, seams=seams)
+    if _code(source) != _code(step.source):
+        return False
+    for name, value in ns.items():
+        if name.startswith("# ") or name in _RESERVED or callable(value):
+            continue
+        step.namespace[name] = value
+    object.__setattr__(step, "source", source)
+    return True
+
+
+def _code(source: str) -> str:
+    return "\n".join(line for line in source.splitlines() if not line.startswith("#"))
+
+
+def _template(backend: Any, node: Node) -> tuple[Template, dict[str, str]]:
+    spec = OPS.resolve(node.op)  # type: ignore[arg-type]
+    assert spec is not None
+    tmpl = backend.template(spec.name)
+    attrs = dict(tmpl.defaults) | node.kwargs
+    return tmpl, {k: (repr(tuple(v)) if isinstance(v, list) else repr(v))
+                  for k, v in attrs.items()}
 
 
 def _latest(nodes: list[Node], name: str, subst: dict[Value, Operand]) -> Operand | None:
@@ -271,9 +364,14 @@ def _latest(nodes: list[Node], name: str, subst: dict[Value, Operand]) -> Operan
 
 
 def _render(g: Graph, node: Node, i: int, backend: Any, ref: Callable[[Operand], str],
-            ns: dict[str, Any], out_into: dict[int, tuple[int, Any]], names: _Names) -> str:
+            ns: dict[str, Any], out_into: dict[int, tuple[int, Any]], names: _Names,
+            extra: dict[str, str]) -> str:
     outs = ", ".join(ref(o) for o in node.outputs)
     args = [ref(x) for x in node.inputs]
+    if node.op == fp.ROWNORM:
+        pos, dest = out_into[i]
+        dest = args[pos] if pos >= 0 else dest
+        return f"{outs} = rownorm_l1({args[0]}, {args[1]}, {dest}, {extra['scratch']})"
     if node.op == "seam":
         target = node.kwargs["target"]
         return f"{outs} = seam[{target!r}]({args[0]})"
@@ -283,8 +381,8 @@ def _render(g: Graph, node: Node, i: int, backend: Any, ref: Callable[[Operand],
         if not fname.isidentifier():
             fname = names.get(("fn2", node.index), f"_fn{node.index}")
         ns[fname] = node.op
-        attrs = "".join(f", {k}={v!r}" for k, v in node.attrs)
-        return f"{outs} = {fname}({', '.join(args)}, xp=xp{attrs})"
+        kw = "".join(f", {k}={v!r}" for k, v in node.attrs)
+        return f"{outs} = {fname}({', '.join(args)}, xp=xp{kw})"
     spec = OPS.resolve(node.op)
     assert spec is not None
     tmpl = backend.template(spec.name)
@@ -296,8 +394,9 @@ def _render(g: Graph, node: Node, i: int, backend: Any, ref: Callable[[Operand],
         params["stream"] = node.index
     fmt = {k: (repr(tuple(v)) if isinstance(v, list) else repr(v)) for k, v in params.items()}
     if i in out_into and tmpl.into is not None:
-        pos, _ = out_into[i]
-        dest = args[pos] if pos >= 0 else ref(Value(node.outputs[0].name, 0))
+        pos, buf = out_into[i]
+        dest = args[pos] if pos >= 0 else buf if pos == -2 else ref(Value(node.outputs[0].name,
+                                                                           0))
         return f"{outs} = {tmpl.into.format(*args, out=dest, **fmt)}"
     return f"{outs} = {tmpl.expr.format(*args, **fmt)}"
 

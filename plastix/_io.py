@@ -78,9 +78,10 @@ def check_state_dict(b: Binding, sd: Any) -> tuple[dict[str, np.ndarray], int, i
     t = _count(fail, "t", sd.get("t", b.t), low=0)
     seed = _count(fail, "seed", sd.get("seed", b.seed), low=None)
     arrays = sd["arrays"]
-    if not isinstance(arrays, Mapping) or set(arrays) != set(b.S):
+    own = b.arrays
+    if not isinstance(arrays, Mapping) or set(arrays) != set(own):
         names = sorted(arrays) if isinstance(arrays, Mapping) else type(arrays).__name__
-        raise fail(f"arrays {names} do not match this binding's {sorted(b.S)}")
+        raise fail(f"arrays {names} do not match this binding's {sorted(own)}")
     staged = {}
     for k, v in arrays.items():
         try:
@@ -125,7 +126,7 @@ def header(b: Binding) -> dict[str, Any]:
                           for k, v in b.shape_options.items()},
         "masked": "mask" in b.S, "backend": b.backend.key,
         "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype).rpartition(".")[2]}
-                   for k, v in b.S.items()},
+                   for k, v in b.arrays.items()},
     }
 
 
@@ -139,7 +140,7 @@ def save(b: Binding, path: str | os.PathLike[str]) -> None:
         raise StateDictError(f"rule {b.rule_name!r}: cannot save the hyperparameters as "
                              f"JSON ({exc})") from None
     payload = {"header": np.frombuffer(text.encode(), dtype=np.uint8)}
-    payload.update((_PREFIX + k, _host(v)) for k, v in b.S.items())
+    payload.update((_PREFIX + k, _host(v)) for k, v in b.arrays.items())
     target = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(target))
     fd, tmp = tempfile.mkstemp(prefix=".plastix-", suffix=".tmp", dir=folder)

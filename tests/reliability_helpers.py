@@ -53,7 +53,7 @@ class Snapshot:
 
 
 def snapshot(b: px.Binding) -> Snapshot:
-    return Snapshot({k: to_numpy(v).copy() for k, v in b.S.items()}, b.t, b.seed)
+    return Snapshot({k: to_numpy(v).copy() for k, v in b.arrays.items()}, b.t, b.seed)
 
 
 def assert_unchanged(b: px.Binding, before: Snapshot) -> None:

@@ -193,5 +193,5 @@ def test_checked_and_unchecked_runs_agree_exactly(backend: str, rule: str) -> No
     checked = learner.bind(native(backend, w, learner.dtype), batch_size=2, check_finite=True)
     plain.run(pre, post)
     checked.run(pre, post)
-    for k in plain.S:
+    for k in plain.arrays:
         np.testing.assert_array_equal(to_numpy(checked.S[k]), to_numpy(plain.S[k]))

@@ -83,8 +83,8 @@ def test_compile_cache_from_many_threads(backend: str) -> None:
         return b
 
     bindings = _in_threads(THREADS, bind_and_step)
-    steps = {id(b._compiled("step")) for b in bindings}
-    finals = {id(b._compiled("final")) for b in bindings}
+    steps = {id(b._compiled("step").fn.__code__) for b in bindings}
+    finals = {id(b._compiled("final").fn.__code__) for b in bindings}
     assert len(steps) == 1 and len(finals) == 1  # one compiled step shared by all
     assert len(CACHE) == before + 2
     for b in bindings[1:]:

@@ -37,7 +37,7 @@ def _make(rule: str, backend: str, *, batch: int = 2, **kwargs: Any) -> px.Bindi
 
 
 def _arrays(b: px.Binding) -> dict[str, np.ndarray]:
-    return {k: to_numpy(v).copy() for k, v in b.S.items()}
+    return {k: to_numpy(v).copy() for k, v in b.arrays.items()}
 
 
 def _assert_same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
@@ -122,7 +122,7 @@ def test_everything_round_trips(backend: str, tmp_path: Path) -> None:
     assert (c.dt, c.seed, c.t, c.batch_size, c.dtype) == (0.25, 99, 5, 3, "float64")
     _assert_same(_arrays(c), _arrays(b))
     with zipfile.ZipFile(tmp_path / "masked.npz") as z:
-        assert sorted(z.namelist()) == sorted(["header.npy", *(f"array.{k}.npy" for k in b.S)])
+        assert sorted(z.namelist()) == sorted(["header.npy", *(f"array.{k}.npy" for k in b.arrays)])
 
 
 def test_header_is_plain_json(tmp_path: Path) -> None:
