@@ -12,6 +12,7 @@ from typing import Any
 from ._binding import Binding
 from ._errors import (
     BackendUnavailableError,
+    ConversionWarning,
     HyperparameterError,
     PlastixError,
     RegistrationError,
@@ -63,6 +64,7 @@ def backends() -> list[str]:
 __all__ = [
     "BackendUnavailableError",
     "Binding",
+    "ConversionWarning",
     "Graph",
     "HyperparameterError",
     "Learner",

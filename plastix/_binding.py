@@ -6,15 +6,17 @@ the state and the step counter exactly as they were.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._compiler import CACHE, CompiledStep, compile_phase
-from ._errors import RuleValidationError, StateDictError, StepInputError
+from ._errors import ConversionWarning, RuleValidationError, StateDictError, StepInputError
 from ._graph import Graph
 from ._validate import validate
 
@@ -44,6 +46,8 @@ class Binding:
             raise StepInputError(self.rule_name, "batch_size", "a positive int",
                                  repr(batch_size))
         self.batch_size = batch_size
+        self._shape_options = dict(shape_options or {})
+        self._warned_conversion = False
         w = self._coerce_weight(weight)
         rule_cls = learner.rule_cls
         try:
@@ -93,6 +97,11 @@ class Binding:
         if not be.all_finite(w):
             raise StepInputError(self.rule_name, "weight", "finite values",
                                  "NaN or infinite entries")
+        if getattr(weight, "requires_grad", False) and _storage(weight) != _storage(w):
+            warnings.warn(f"rule {self.rule_name!r}: the weight (a parameter) was converted "
+                          f"to {self.dtype} on {be.key}, so updates land in syn.weight, not in "
+                          "the parameter; bind a parameter of that dtype and device",
+                          ConversionWarning, stacklevel=4)
         return w
 
     def _initial(self, name: str) -> Any:
@@ -108,11 +117,13 @@ class Binding:
         step = self._steps.get(phase)
         if step is None:
             seams = bool(self._seam_hooks) and phase != "bind"
-            step = CACHE.get((*self._key, phase, seams),
-                             lambda: compile_phase(self.graph, self._avals[phase], self.backend,
-                                                   phase, seams=seams))
+            step = CACHE.get((*self._key, phase, seams), lambda: self._compile(phase, seams))
             self._steps[phase] = step
         return step
+
+    def _compile(self, phase: str, seams: bool) -> CompiledStep:
+        step = compile_phase(self.graph, self._avals[phase], self.backend, phase, seams=seams)
+        return dataclasses.replace(step, fn=self.backend.prepare_step(step.fn))
 
     def _has_final(self) -> bool:
         return any(n.phase == "final" for n in self.graph.nodes)
@@ -149,11 +160,23 @@ class Binding:
         ``signals``: the rule's extra inputs such as ``reward``.
         """
         g = self.graph
+        if not self._warned_conversion:
+            self._warn_conversion(pre, post, *signals.values())
         pre = self._coerce(pre, "pre", g.pre_shape, check_binary=self.rule.binary_spikes)
         post = self._coerce(post, "post", g.post_shape, check_binary=self.rule.binary_spikes)
         values = self._coerce_signals(signals)
         self._run_phase("final" if final and self._has_final() else "step", pre, post, values)
         self.t += 1
+
+    def _warn_conversion(self, *values: Any) -> None:
+        """Warn, once per binding, that arrays of another library are converted each step."""
+        foreign = next((x for x in values if self.backend.is_foreign(x)), None)
+        if foreign is not None:
+            self._warned_conversion = True
+            warnings.warn(f"rule {self.rule_name!r}: step() converts "
+                          f"{self.backend.describe(foreign)} to a {self.backend.key} array on "
+                          "every call, which costs a copy (and a transfer to the GPU); pass "
+                          f"{self.backend.key} arrays", ConversionWarning, stacklevel=3)
 
     def _coerce(self, x: Any, name: str, shape: tuple[int, ...], check_binary: bool) -> Any:
         be = self.backend
@@ -191,7 +214,7 @@ class Binding:
             if value is None:
                 raise StepInputError(self.rule_name, name, f"a value of shape {decl.aval.shape}"
                                      " (this rule needs it every step)", "nothing")
-            arr = np.asarray(value) if not self.backend.is_native(value) else value
+            arr = _host(value) if not self.backend.is_native(value) else value
             try:
                 shape = np.broadcast_shapes(tuple(arr.shape), decl.aval.shape)
             except ValueError:
@@ -240,6 +263,27 @@ class Binding:
         for name, decl in self.graph.variables.items():
             if decl.kind == "state":
                 self.backend.assign(self.S[name], self._initial(name))
+
+    def to(self, backend: str, device: str | None = None) -> Binding:
+        """This binding on another backend or device, with a copy of its whole state.
+
+        Returns a new binding (this one is left as it was), or this binding when it is
+        already there. Seam hooks (:meth:`intercept`) are not carried over, since a hook is
+        written for one array library.
+        """
+        from plastix.backends import get_backend
+
+        target = get_backend(backend, device)
+        if target is self.backend:
+            return self
+        learner = copy.copy(self.learner)
+        learner.backend = target
+        host = {k: np.array(self.backend.to_numpy(v)) for k, v in self.S.items()}
+        moved = Binding(learner, host["weight"], batch_size=self.batch_size,
+                        mask=host.get("mask"), dt=self.dt, seed=self.seed, params=self.params,
+                        shape_options=self._shape_options)
+        moved.load_state_dict(self.state_dict())
+        return moved
 
     # -- views ----------------------------------------------------------------------------------
     @property
@@ -315,6 +359,16 @@ class Binding:
                                                                 .rpartition(".")[2]))
         self.t = int(sd.get("t", self.t))
         self.seed = int(sd.get("seed", self.seed))
+
+
+def _storage(x: Any) -> Any:
+    """The address of an array's first element (torch, NumPy or CuPy), else None."""
+    ptr = getattr(x, "data_ptr", None)
+    if callable(ptr):
+        return ptr()
+    interface = getattr(x, "__array_interface__", None) or \
+        getattr(x, "__cuda_array_interface__", None)
+    return interface["data"][0] if interface else None
 
 
 def _host(x: Any) -> np.ndarray:

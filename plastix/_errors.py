@@ -92,3 +92,8 @@ class RegistrationError(PlastixError, ValueError):
 
 class StateDictError(PlastixError, ValueError):
     """A state dict or saved file does not fit the binding it is loaded into."""
+
+
+class ConversionWarning(UserWarning):
+    """Arrays are converted between libraries or devices at a cost (or a weight's updates
+    will not reach the array the caller passed)."""
