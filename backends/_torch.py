@@ -7,9 +7,11 @@ spells differently: ``torch.pow`` and ``torch.bitwise_*_shift`` for NumPy's ``po
 weight that is an ``nn.Parameter`` (``requires_grad=True``) is updated in place without
 recording a graph: its ``grad_fn`` stays None and ``.grad`` untouched.
 
-``torch.compile`` is not applied to generated steps: a step is a dozen library calls whose
-time goes into the two batch matmuls, and on the CPU the compiled step measured no faster
-(``benchmarks/backends_quick.py --compile`` measures it again).
+``torch.compile`` is not applied to generated steps. Measured on the CPU (torch 2.13, one
+thread), it doubled the steps/s of ``nearest_online_stdp`` 784x100 at batch 32 and gained
+nothing at batch 1, but cost 10-20 s of compilation per binding shape, changed
+``meta_nearest_online_stdp``'s float64 results beyond the agreement tolerance, and crashed on
+the integer rule (``benchmarks/backends_quick.py --compile`` repeats the timing).
 """
 
 from __future__ import annotations
@@ -26,12 +28,6 @@ from plastix._errors import BackendUnavailableError
 from ._base import Backend, array_library
 from ._lowering import BASE_TABLE, Template
 from ._random import rand_bits
-
-
-def _fn(name: str, arity: int) -> Template:
-    args = ", ".join(f"{{{i}}}" for i in range(arity))
-    return Template(f"xp.{name}({args})", f"xp.{name}({args}, out={{out}})")
-
 
 #: PyTorch's overrides of the base table; everything else is NumPy's spelling, which
 #: torch shares (``xp.add``, ``xp.multiply``, ``xp.clip``, ``xp.where``, ``@``, ...).
