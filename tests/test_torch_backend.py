@@ -142,3 +142,13 @@ def test_scalar_first_ops_and_mixed_bounds_lower_like_numpy() -> None:
     h["clip"](x, 0.0, torch.tensor([1.0, 0.25, 3.0]), out=out)
     np.testing.assert_array_equal(out.numpy(), [0.0, 0.25, 2.0])
     np.testing.assert_array_equal(h["reduce_mean"](torch.tensor([1, 2]), None, False).item(), 1.5)
+
+
+def test_numpy_backend_updates_a_cpu_parameter_in_place() -> None:
+    param = torch.nn.Parameter(torch.full((2, 3), 0.5))
+    syn = px.Learner("full_online_stdp", backend="numpy", Apost=0.1, Apre=0.05,
+                     trace_decay=0.5, w_min=-10.0, w_max=10.0).bind(param)
+    syn.step(np.array([[1.0, 0.0, 0.0]]), np.array([[1.0, 0.0]]))
+    assert isinstance(syn.weight, np.ndarray)
+    np.testing.assert_allclose(param.detach().numpy()[0, 0], 0.55, rtol=1e-6)
+    assert param.grad is None
