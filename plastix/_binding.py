@@ -160,23 +160,31 @@ class Binding:
         ``signals``: the rule's extra inputs such as ``reward``.
         """
         g = self.graph
-        if not self._warned_conversion:
-            self._warn_conversion(pre, post, *signals.values())
+        pre, post = self._adopt(pre, "pre"), self._adopt(post, "post")
+        signals = {k: self._adopt(v, k) for k, v in signals.items()}
         pre = self._coerce(pre, "pre", g.pre_shape, check_binary=self.rule.binary_spikes)
         post = self._coerce(post, "post", g.post_shape, check_binary=self.rule.binary_spikes)
         values = self._coerce_signals(signals)
         self._run_phase("final" if final and self._has_final() else "step", pre, post, values)
         self.t += 1
 
-    def _warn_conversion(self, *values: Any) -> None:
-        """Warn, once per binding, that arrays of another library are converted each step."""
-        foreign = next((x for x in values if self.backend.is_foreign(x)), None)
-        if foreign is not None:
+    def _adopt(self, x: Any, name: str) -> Any:
+        """An array of another library or device as this backend's array of the same dtype
+        (checks then see the values as given); the first per binding warns of the cost."""
+        be = self.backend
+        if not be.is_foreign(x):
+            return x
+        if not self._warned_conversion:
             self._warned_conversion = True
-            warnings.warn(f"rule {self.rule_name!r}: step() converts "
-                          f"{self.backend.describe(foreign)} to a {self.backend.key} array on "
-                          "every call, which costs a copy (and a transfer to the GPU); pass "
-                          f"{self.backend.key} arrays", ConversionWarning, stacklevel=3)
+            warnings.warn(f"rule {self.rule_name!r}: step() converts {be.describe(x)} to a "
+                          f"{be.key} array on every call, which costs a copy (and a transfer "
+                          f"to or from the GPU); pass {be.key} arrays", ConversionWarning,
+                          stacklevel=4)
+        try:
+            return be.asarray(x, str(x.dtype).rpartition(".")[2])
+        except Exception as exc:  # a tensor without data (torch 'meta'), an odd dtype
+            raise StepInputError(self.rule_name, name, f"a {be.key} array or host data",
+                                 f"{be.describe(x)} ({type(exc).__name__}: {exc})") from None
 
     def _coerce(self, x: Any, name: str, shape: tuple[int, ...], check_binary: bool) -> Any:
         be = self.backend
