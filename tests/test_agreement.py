@@ -18,6 +18,12 @@ from plastix.backends import get_backend
 from tests.conftest import assert_close
 
 N_PRE, N_POST, BATCH, STEPS = 784, 8, 4, 30
+#: Weight layouts tried in order, each with the bind() options it needs: the first a rule
+#: accepts is used (dense (n_post, n_pre), then a 3x3 convolution kernel on 2x10x10 inputs).
+LAYOUTS: list[tuple[tuple[int, ...], dict[str, Any]]] = [
+    ((N_POST, N_PRE), {}),
+    ((4, 2, 3, 3), {"pre_shape": (2, 10, 10)}),
+]
 RTOL = {"float64": 1e-12, "float32": 1e-5}
 
 #: Signal ranges per rule where uniform [0, 1) would leave a branch untested: post
@@ -31,12 +37,28 @@ def _cases() -> list[tuple[str, str]]:
     return [(name, dtype) for name in px.rules() for dtype in px.find_rule(name).dtypes]
 
 
-def _weight(rule: type[px.Rule], dtype: str, rng: np.random.Generator) -> np.ndarray:
+def _weight(rule: type[px.Rule], dtype: str, shape: tuple[int, ...],
+            rng: np.random.Generator) -> np.ndarray:
     if dtype.startswith("int"):
         p = rule.make_params({})
         low, high = int(getattr(p, "w_min", 0)), int(getattr(p, "w_max", 100))
-        return rng.integers(low, high + 1, (N_POST, N_PRE)).astype(dtype)
-    return rng.uniform(0.0, 1.0, (N_POST, N_PRE)).astype(dtype)
+        return rng.integers(low, high + 1, shape).astype(dtype)
+    return rng.uniform(0.0, 1.0, shape).astype(dtype)
+
+
+def _bind(learner: px.Learner, backend: str, rng: np.random.Generator
+          ) -> tuple[np.ndarray, px.Binding]:
+    """The first weight layout the rule accepts, bound; and the initial weight (host)."""
+    be = get_backend(backend)
+    for i, (shape, options) in enumerate(LAYOUTS):
+        w0 = _weight(learner.rule_cls, learner.dtype, shape, rng)
+        try:
+            return w0, learner.bind(be.asarray(w0.copy(), learner.dtype), batch_size=BATCH,
+                                    **options)
+        except px.StepInputError as exc:
+            if exc.argument != "weight" or i == len(LAYOUTS) - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _run(name: str, dtype: str, backend: str) -> tuple[np.ndarray, dict[str, np.ndarray], Any]:
@@ -44,8 +66,7 @@ def _run(name: str, dtype: str, backend: str) -> tuple[np.ndarray, dict[str, np.
     be = get_backend(backend)
     rng = np.random.default_rng(20240611)
     learner = px.Learner(name, backend=backend, dtype=dtype, seed=7)
-    w0 = _weight(learner.rule_cls, dtype, rng)
-    syn = learner.bind(be.asarray(w0.copy(), dtype), batch_size=BATCH)
+    w0, syn = _bind(learner, backend, rng)
     g = syn.graph
     pre = (rng.random((STEPS, *g.pre_shape)) < 0.2).astype(dtype)
     post = (rng.random((STEPS, *g.post_shape)) < 0.2).astype(dtype)
