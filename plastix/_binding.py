@@ -170,16 +170,16 @@ class Binding:
 
     def _adopt(self, x: Any, name: str) -> Any:
         """An array of another library or device as this backend's array of the same dtype
-        (checks then see the values as given); the first per binding warns of the cost."""
+        (checks then see the values as given). Between NumPy and torch on the CPU that
+        shares memory; a transfer to or from a GPU warns, the first time per binding."""
         be = self.backend
         if not be.is_foreign(x):
             return x
-        if not self._warned_conversion:
+        if not self._warned_conversion and (be.device is not None or _on_gpu(x)):
             self._warned_conversion = True
             warnings.warn(f"rule {self.rule_name!r}: step() converts {be.describe(x)} to a "
-                          f"{be.key} array on every call, which costs a copy (and a transfer "
-                          f"to or from the GPU); pass {be.key} arrays", ConversionWarning,
-                          stacklevel=4)
+                          f"{be.key} array on every call, which costs a transfer between "
+                          f"devices; pass {be.key} arrays", ConversionWarning, stacklevel=4)
         try:
             return be.asarray(x, str(x.dtype).rpartition(".")[2])
         except Exception as exc:  # a tensor without data (torch 'meta'), an odd dtype
@@ -367,6 +367,15 @@ class Binding:
                                                                 .rpartition(".")[2]))
         self.t = int(sd.get("t", self.t))
         self.seed = int(sd.get("seed", self.seed))
+
+
+def _on_gpu(x: Any) -> bool:
+    """Whether ``x`` (a torch or CuPy array) lives on a GPU."""
+    from plastix.backends import array_library
+
+    if array_library(x) == "cupy":
+        return True
+    return getattr(getattr(x, "device", None), "type", "cpu") != "cpu"
 
 
 def _storage(x: Any) -> Any:

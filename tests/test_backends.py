@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -88,21 +90,25 @@ def test_bind_converts_numpy_once_and_step_takes_native_arrays(backend: str) -> 
     assert be.is_native(syn.weight)
 
 
-def test_step_warns_once_when_it_converts_foreign_arrays(backend: str) -> None:
-    syn = px.Learner("full_online_stdp", backend=backend).bind(
-        np.full((3, 4), 0.5, np.float32), batch_size=2)
-    foreign = "torch" if backend == "numpy" else "numpy"
-    if foreign == "torch":
-        torch = pytest.importorskip("torch")
-        pre, post = torch.zeros(2, 4), torch.zeros(2, 3)
-    else:
-        pre, post = np.zeros((2, 4)), np.zeros((2, 3))
-    with pytest.warns(px.ConversionWarning, match="on every call"):
+def test_step_converts_foreign_arrays_and_warns_once_across_devices(backend: str) -> None:
+    torch = pytest.importorskip("torch")
+    be = pb.get_backend(backend)
+    syn = px.Learner("full_online_stdp", backend=backend, Apost=0.1, Apre=0.05,
+                     trace_decay=0.5, w_min=-10.0, w_max=10.0).bind(
+        np.full((2, 3), 0.5, np.float32))
+    # a foreign array of the other library: torch for NumPy, NumPy for torch and CuPy
+    foreign: Callable[[Any], Any] = torch.tensor if backend == "numpy" else np.asarray
+    pre, post = foreign([[1.0, 0.0, 0.0]]), foreign([[1.0, 0.0]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         syn.step(pre, post)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        syn.step(pre, post)
-    assert syn.t == 2
+        syn.step(foreign([[0.0, 0.0, 0.0]]), foreign([[0.0, 0.0]]))
+    conversions = [w for w in caught if issubclass(w.category, px.ConversionWarning)]
+    # only a transfer between devices warns (NumPy and torch share memory on the CPU)
+    assert len(conversions) == (1 if be.device is not None else 0)
+    expected = np.full((2, 3), 0.5)
+    expected[0, 0] += 0.1 - 0.05  # both traces are 1 at (0, 0) after the first step
+    assert_close(syn.weight, expected, backend, rtol=1e-6)
 
 
 @pytest.mark.parametrize("target", ["numpy", "torch"])
