@@ -13,7 +13,7 @@ from typing import Any
 from plastix._errors import BackendUnavailableError
 from plastix.registry.hookspecs import hookimpl
 
-from ._base import Backend, module_loaded
+from ._base import Backend, array_library, module_loaded
 from ._lowering import BASE_TABLE, Template
 
 _EXTRA_LOWERINGS: dict[str, dict[str, Template]] = {}
@@ -27,10 +27,24 @@ def _numpy_factory(device: str | None) -> Backend:
     return NumpyBackend(device)
 
 
+def _torch_factory(device: str | None) -> Backend:
+    from ._torch import TorchBackend
+
+    return TorchBackend(device)
+
+
+def _cupy_factory(device: str | None) -> Backend:
+    from ._cupy import CupyBackend
+
+    return CupyBackend(device)
+
+
 @hookimpl
 def register_backends(register: Any) -> None:
     """The built-in backends register through the same hook as plugins' backends."""
     register("numpy", _numpy_factory, aliases=("np",), package="numpy")
+    register("torch", _torch_factory, aliases=("pytorch",), package="torch")
+    register("cupy", _cupy_factory, aliases=("cp",), package="cupy-cuda12x")
 
 
 def add_lowering(backend: str, op: str, template: Template) -> Template | None:
@@ -106,5 +120,5 @@ def get_backend(spec: str = "numpy", device: str | None = None) -> Backend:
         return _INSTANCES.setdefault(key, backend)
 
 
-__all__ = ["BASE_TABLE", "Backend", "Template", "add_lowering", "forget_instances", "get_backend",
-           "module_loaded", "parse_backend", "remove_lowering"]
+__all__ = ["BASE_TABLE", "Backend", "Template", "add_lowering", "array_library",
+           "forget_instances", "get_backend", "module_loaded", "parse_backend", "remove_lowering"]

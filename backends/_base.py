@@ -76,7 +76,17 @@ class Backend:
         dtype = getattr(x, "dtype", None)
         return f"{type(x).__module__}.{type(x).__name__} dtype={dtype} shape={shape}"
 
+    def is_foreign(self, x: Any) -> bool:
+        """Whether ``x`` is an array of another library (or device), so using it costs a
+        conversion; Python scalars and lists are not foreign."""
+        return array_library(x) is not None and not self.is_native(x)
+
     # -- lowering -------------------------------------------------------------------------------
+    def prepare_step(self, fn: Callable[..., None]) -> Callable[..., None]:
+        """The generated step function as this backend runs it (for example under
+        ``torch.no_grad()``); the default runs it as it is."""
+        return fn
+
     def template(self, op: str) -> Template | None:
         return self.table.get(op)
 
@@ -107,3 +117,17 @@ class Backend:
 def module_loaded(name: str) -> bool:
     """Whether ``name`` is already imported (checked without importing it)."""
     return name in sys.modules
+
+
+def array_library(x: Any) -> str | None:
+    """``"numpy"``, ``"torch"`` or ``"cupy"`` when ``x`` is an array of that library, else None.
+
+    A library that is not imported cannot have made ``x``, so this never imports one.
+    """
+    if isinstance(x, np.ndarray):
+        return "numpy"
+    for name, attr in (("torch", "Tensor"), ("cupy", "ndarray")):
+        module = sys.modules.get(name)
+        if module is not None and isinstance(x, getattr(module, attr, ())):
+            return name
+    return None

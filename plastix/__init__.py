@@ -12,6 +12,7 @@ from ._checked import debug
 from ._delays import DelayLine
 from ._errors import (
     BackendUnavailableError,
+    ConversionWarning,
     HyperparameterError,
     NameCollisionError,
     NonFiniteError,
@@ -69,6 +70,7 @@ def backend_names() -> list[str]:
 __all__ = [
     "BackendUnavailableError",
     "Binding",
+    "ConversionWarning",
     "DelayLine",
     "Graph",
     "HyperparameterError",

@@ -6,9 +6,11 @@ the state and the step counter exactly as they were.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +19,7 @@ import numpy as np
 from ._checked import debug_enabled, guarded_step
 from ._compiler import CACHE, CompiledStep, compile_phase, update_constants
 from ._contract import as_checked, check_dt, check_train_length
-from ._errors import PlastixError, RuleValidationError, StepInputError
+from ._errors import ConversionWarning, PlastixError, RuleValidationError, StepInputError
 from ._graph import Graph
 from ._validate import validate
 
@@ -48,6 +50,8 @@ class Binding:
             raise StepInputError(self.rule_name, "batch_size", "a positive int",
                                  repr(batch_size))
         self.batch_size = batch_size
+        self._shape_options = dict(shape_options or {})
+        self._warned_conversion = False
         w = self._coerce_weight(weight)
         rule_cls = learner.rule_cls
         self.shape_options = dict(shape_options or {})
@@ -108,7 +112,13 @@ class Binding:
                 raise StepInputError(self.rule_name, "weight", "an array readable on the host",
                                      f"{be.describe(weight)} ({type(exc).__name__}: {exc})") \
                     from None
-        return as_checked(be, self.rule_name, "weight", host, shape, self.dtype, binary=False)
+        w = as_checked(be, self.rule_name, "weight", host, shape, self.dtype, binary=False)
+        if getattr(weight, "requires_grad", False) and _storage(weight) != _storage(w):
+            warnings.warn(f"rule {self.rule_name!r}: the weight (a parameter) was converted "
+                          f"to {self.dtype} on {be.key}, so updates land in syn.weight, not in "
+                          "the parameter; bind a parameter of that dtype and device",
+                          ConversionWarning, stacklevel=4)
+        return w
 
     @property
     def check_finite(self) -> bool:
@@ -144,6 +154,9 @@ class Binding:
                                                    phase, seams=seams)).rebound()
             step.set_event_mode(self._event_mode)
             step.set_sparse_bounds(self._sparse_bounds)
+            # the backend's wrapper (torch: no_grad) calls this binding's rebound function,
+            # whose namespace ``set`` updates
+            step = dataclasses.replace(step, fn=self.backend.prepare_step(step.fn))
             self._steps[phase] = step
         return step
 
@@ -254,6 +267,10 @@ class Binding:
                  ) -> tuple[Any, Any, dict[str, Any]]:
         """Check and convert one step's inputs without touching any state."""
         g = self.graph
+        pre, post = self._adopt(pre, "pre"), self._adopt(post, "post")
+        signals = {k: self._adopt(v, k) for k, v in signals.items()}
+        pre, post = self._adopt(pre, "pre"), self._adopt(post, "post")
+        signals = {k: self._adopt(v, k) for k, v in signals.items()}
         pre = self._coerce(pre, "pre", g.pre_shape, check_binary=self.rule.binary_spikes)
         post = self._coerce(post, "post", g.post_shape, check_binary=self.rule.binary_spikes)
         return pre, post, self._coerce_signals(signals)
@@ -261,6 +278,25 @@ class Binding:
     def _advance(self, pre: Any, post: Any, values: dict[str, Any], final: bool = False) -> None:
         self._run_phase("final" if final and self._has_final() else "step", pre, post, values)
         self.t += 1
+
+    def _adopt(self, x: Any, name: str) -> Any:
+        """An array of another library or device as this backend's array of the same dtype
+        (checks then see the values as given). Between NumPy and torch on the CPU that
+        shares memory; a transfer to or from a GPU warns, the first time per binding."""
+        be = self.backend
+        if not be.is_foreign(x):
+            return x
+        try:
+            converted = be.asarray(x, str(x.dtype).rpartition(".")[2])
+        except Exception as exc:  # a tensor without data (torch 'meta'), an odd dtype
+            raise StepInputError(self.rule_name, name, f"a {be.key} array or host data",
+                                 f"{be.describe(x)} ({type(exc).__name__}: {exc})") from None
+        if not self._warned_conversion and (be.device is not None or _on_gpu(x)):
+            self._warned_conversion = True
+            warnings.warn(f"rule {self.rule_name!r}: step() converts {be.describe(x)} to a "
+                          f"{be.key} array on every call, which costs a transfer between "
+                          f"devices; pass {be.key} arrays", ConversionWarning, stacklevel=4)
+        return converted
 
     def _coerce(self, x: Any, name: str, shape: tuple[int, ...], check_binary: bool) -> Any:
         return as_checked(self.backend, self.rule_name, name, x, shape, self.dtype,
@@ -325,6 +361,27 @@ class Binding:
         for name, decl in self.graph.variables.items():
             if decl.kind == "state":
                 self.backend.assign(self.S[name], self._initial(name))
+
+    def to(self, backend: str, device: str | None = None) -> Binding:
+        """This binding on another backend or device, with a copy of its whole state.
+
+        Returns a new binding (this one is left as it was), or this binding when it is
+        already there. Seam hooks (:meth:`intercept`) are not carried over, since a hook is
+        written for one array library.
+        """
+        from plastix.backends import get_backend
+
+        target = get_backend(backend, device)
+        if target is self.backend:
+            return self
+        learner = copy.copy(self.learner)
+        learner.backend = target
+        host = {k: np.array(self.backend.to_numpy(v)) for k, v in self.S.items()}
+        moved = Binding(learner, host["weight"], batch_size=self.batch_size,
+                        mask=host.get("mask"), dt=self.dt, seed=self.seed, params=self.params,
+                        shape_options=self._shape_options)
+        moved.load_state_dict(self.state_dict())
+        return moved
 
     # -- views ----------------------------------------------------------------------------------
     @property
@@ -425,6 +482,25 @@ def _binary(x: np.ndarray) -> bool:
     if x.size <= 512:
         return not np.count_nonzero(x * (1 - x))
     return not bool(((x != 0) & (x != 1)).any())
+
+
+def _on_gpu(x: Any) -> bool:
+    """Whether ``x`` (a torch or CuPy array) lives on a GPU."""
+    from plastix.backends import array_library
+
+    if array_library(x) == "cupy":
+        return True
+    return getattr(getattr(x, "device", None), "type", "cpu") != "cpu"
+
+
+def _storage(x: Any) -> Any:
+    """The address of an array's first element (torch, NumPy or CuPy), else None."""
+    ptr = getattr(x, "data_ptr", None)
+    if callable(ptr):
+        return ptr()
+    interface = getattr(x, "__array_interface__", None) or \
+        getattr(x, "__cuda_array_interface__", None)
+    return interface["data"][0] if interface else None
 
 
 def _host(x: Any) -> np.ndarray:

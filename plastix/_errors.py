@@ -141,3 +141,8 @@ class NonFiniteError(PlastixError, FloatingPointError):
         super().__init__(f"rule {rule!r}, step {step}: {where} produced non-finite values "
                          f"that would reach {variable!r}{detail}; the step was not committed "
                          "(weights, state and step counter are unchanged)")
+
+
+class ConversionWarning(UserWarning):
+    """Arrays are converted between libraries or devices at a cost (or a weight's updates
+    will not reach the array the caller passed)."""

@@ -23,12 +23,12 @@ settings.register_profile("deep", max_examples=2000, deadline=None,
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 #: Backends the suite knows how to exercise, with the reason each may be skipped.
-BACKENDS = ["numpy", "torch", "cupy"]
+BACKENDS = ["numpy", "torch", "torch:cuda", "cupy"]
 
 
 def _available(name: str) -> str | None:
     """None when ``name`` can run here, else why not."""
-    if name not in px.backend_names():
+    if name.partition(":")[0] not in px.backend_names():
         return f"backend {name!r} is not registered in this build"
     try:
         get_backend(name)
@@ -63,7 +63,7 @@ def to_numpy(x: Any) -> np.ndarray:
 
 def assert_close(actual: Any, expected: Any, backend: str, *, rtol: float = 1e-12,
                  atol: float = 0.0) -> None:
-    """Compare values and check that ``actual`` lives on ``backend`` (its array type)."""
+    """Compare values and check that ``actual`` lives on ``backend`` (array type and device)."""
     be = get_backend(backend)
-    assert be.is_native(actual), f"expected a {backend} array, got {type(actual)}"
+    assert be.is_native(actual), f"expected a {be.key} array, got {be.describe(actual)}"
     np.testing.assert_allclose(to_numpy(actual), np.asarray(expected), rtol=rtol, atol=atol)

@@ -47,15 +47,14 @@ class UnreadableArray(ForeignArray):
 
 
 def foreign_for(backend: str, x: np.ndarray) -> Any:
-    """An array from another backend or device than ``backend``: a torch tensor on the
-    'meta' device for torch, a torch CPU tensor for NumPy, else an unknown array type."""
+    """An array of another backend or device than ``backend`` that no backend can read (a
+    torch tensor on the 'meta' device), else an unknown array type. (Readable arrays of
+    another library are converted, as issue 3 asks: see tests/test_backends.py.)"""
     try:
         import torch
     except ImportError:
         return ForeignArray(x)
-    if backend == "torch":
-        return torch.empty(x.shape, device="meta")
-    return torch.from_numpy(x)
+    return torch.empty(x.shape, device="meta")
 
 
 def _pre(b: px.Binding) -> tuple[int, ...]:

@@ -337,7 +337,7 @@ def test_builtins_register_through_the_same_hooks(capsys: pytest.CaptureFixture[
     builtin = {p.name: p for p in plugins(include_builtin=True) if p.builtin}
     assert builtin["plastix._ops"].hooks == ["register_ops"]
     assert "mat_mult_pre" in builtin["plastix._ops"].ops
-    assert builtin["plastix.backends"].backends == ["numpy"]
+    assert builtin["plastix.backends"].backends == ["numpy", "torch", "cupy"]
     assert "nearest_online_stdp" in builtin["plastix.learners"].rules
     main(["plugins", "--all"])
     out = capsys.readouterr().out
