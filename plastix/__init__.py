@@ -24,6 +24,7 @@ from ._graph import Graph, Value
 from ._learner import Learner, find_rule
 from ._ops import OpSpec
 from ._rule import Rule, param, register, rule
+from ._trainer import SpikingLayer, STDPTrainer
 from .registry.hookspecs import hookimpl
 
 __version__ = "0.1.0"
@@ -71,6 +72,8 @@ __all__ = [
     "RegistrationError",
     "Rule",
     "RuleValidationError",
+    "STDPTrainer",
+    "SpikingLayer",
     "StateDictError",
     "StepInputError",
     "UnknownRuleError",

@@ -77,7 +77,7 @@ def load_digits(seed: int, test_fraction: float) -> tuple[np.ndarray, ...]:
     test = np.zeros(len(y), dtype=bool)
     for c in range(10):
         idx = rng.permutation(np.flatnonzero(y == c))
-        test[idx[: int(round(test_fraction * len(idx)))]] = True
+        test[idx[: round(test_fraction * len(idx))]] = True
     train_idx = rng.permutation(np.flatnonzero(~test))
     test_idx = np.flatnonzero(test)
     return x[train_idx], y[train_idx], x[test_idx], y[test_idx]

@@ -50,6 +50,7 @@ class PoissonEncoder:
     ``rates`` are in Hz and ``dt`` in ms. Draws are a pure function of (seed, step, stream),
     counted by the encoder, so two encoders with one seed give the same trains on any backend.
 
+    >>> import numpy as np
     >>> enc = PoissonEncoder(seed=1)
     >>> s = enc(np.full((2, 5), 1000.0))   # 1 kHz with dt = 1 ms: always spikes
     >>> s.tolist()
@@ -105,7 +106,7 @@ class AdaptiveLIF:
         self.decay = math.exp(-dt / tau_m)
         self.theta_decay = math.exp(-dt / tau_theta)
         self.v_rest, self.v_reset, self.v_th = v_rest, v_reset, v_th
-        self.refractory_steps = int(round(refractory / dt))
+        self.refractory_steps = round(refractory / dt)
         self.theta_plus = theta_plus
         self.adapt = True
         self.theta = self.backend.full((n,), 0.0, dtype)
