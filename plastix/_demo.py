@@ -56,7 +56,7 @@ class DemoResult:
     accuracy: float
     confusion: np.ndarray       # (10, 10): rows true class, columns predicted
     weights: np.ndarray         # (neurons, 64)
-    labels: np.ndarray          # (neurons,) class of each neuron
+    labels: np.ndarray          # (neurons,) class of each neuron, -1 if it never fired
     n_train: int
     n_test: int
     seconds: float
@@ -148,9 +148,11 @@ def respond(cfg: DemoConfig, weight: Any, theta: Any, images: np.ndarray, seed: 
 
 
 def assign_labels(counts: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Each neuron's class: the one with its highest mean response."""
-    mean = np.stack([counts[labels == c].mean(axis=0) for c in range(10)])
-    return np.asarray(mean.argmax(axis=0))
+    """Each neuron's class: the one with its highest mean response (-1: it never fired, so
+    it has no class and takes no part in the vote)."""
+    mean = np.stack([counts[labels == c].mean(axis=0) if (labels == c).any()
+                     else np.zeros(counts.shape[1]) for c in range(10)])
+    return np.where(mean.max(axis=0) > 0, mean.argmax(axis=0), -1)
 
 
 def classify(counts: np.ndarray, neuron_labels: np.ndarray) -> np.ndarray:

@@ -55,7 +55,8 @@ def command(args: argparse.Namespace) -> int:
     result = run(cfg, progress)
     print(f"  trained on {result.n_train} images, tested on {result.n_test}")
     per_class = ", ".join(str(int((result.labels == c).sum())) for c in range(10))
-    print(f"  neurons per class (digits 0-9): {per_class}")
+    print(f"  neurons per class (digits 0-9): {per_class}; silent: "
+          f"{int((result.labels < 0).sum())}")
     print(f"test accuracy: {result.accuracy:.1%}  ({result.seconds:.0f} s)")
     out = Path(args.out)
     try:

@@ -25,7 +25,7 @@ def save_figure(result: DemoResult, path: str | Path) -> Path:
     for k, w in enumerate(result.weights):
         r, c = divmod(k, cols)
         tiles[r * 9: r * 9 + 8, c * 9: c * 9 + 8] = w.reshape(8, 8)
-    fig, (ax_w, ax_c) = plt.subplots(1, 2, figsize=(12, 5.6),
+    fig, (ax_w, ax_c) = plt.subplots(1, 2, figsize=(12, 5.8), layout="constrained",
                                      gridspec_kw={"width_ratios": [1.15, 1]})
     im = ax_w.imshow(tiles, cmap="hot_r", interpolation="nearest")
     ax_w.set_title(f"receptive fields of {n} neurons (weights)")
@@ -43,7 +43,6 @@ def save_figure(result: DemoResult, path: str | Path) -> Path:
     ax_c.set_xlabel("predicted digit")
     ax_c.set_ylabel("true digit")
     ax_c.set_title(f"test set: {result.accuracy:.1%} of {result.n_test} correct")
-    fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
     plt.close(fig)
