@@ -123,7 +123,7 @@ class STDPTrainer:
         if rule_cls.name == FALLBACK_RULE:
             canns.update(Apost=learning_rate * A_plus, Apre=learning_rate * A_minus)
         fields = {f.name for f in rule_cls.param_fields()} | set(rule_cls.param_aliases)
-        hyper = {k: v for k, v in canns.items() if k in fields}
+        hyper: dict[str, Any] = {k: v for k, v in canns.items() if k in fields}
         be = backend if backend is not None else model.backend
         self.learner = px.Learner(rule_cls.name, backend=be if isinstance(be, str) else be.key,
                                   dtype=model.dtype, **hyper)
