@@ -38,3 +38,29 @@ def test_quick_mode_from_flag_or_environment(monkeypatch: pytest.MonkeyPatch) ->
     assert not quick_mode()
     q = DemoConfig().quick()
     assert q.train_limit is not None and q.steps <= DemoConfig().steps
+
+
+def test_demo_without_matplotlib_says_where_the_figure_would_be(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from plastix import _demo_cli
+    from plastix._cli import main
+    from plastix._demo import DemoResult
+
+    fake = DemoResult(accuracy=0.5, confusion=np.eye(10, dtype=np.int64),
+                      weights=np.zeros((3, 64)), labels=np.array([0, 1, -1]), n_train=2,
+                      n_test=10, seconds=0.0)
+    monkeypatch.setattr(_demo_cli, "run", lambda cfg, progress: fake)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails
+    assert main(["demo", "--no-progress", "--out", "somewhere.png"]) == 0
+    text = capsys.readouterr().out
+    assert "test accuracy: 50.0%" in text
+    assert "matplotlib is missing" in text and "somewhere.png" in text
+
+
+def test_demo_rejects_bad_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    from plastix._cli import main
+
+    assert main(["demo", "--neurons", "0"]) == 2
+    assert "--neurons" in capsys.readouterr().err
