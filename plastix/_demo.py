@@ -25,7 +25,15 @@ from .network import AdaptiveLIF, LateralInhibition, PoissonEncoder, resolve_bac
 
 @dataclasses.dataclass(frozen=True)
 class DemoConfig:
-    """The demo's settings; ``quick()`` gives the shortened version CI runs."""
+    """The demo's settings; ``quick()`` gives the shortened version CI runs.
+
+    Tuned on the digits (seed 0, checked on seeds 1 and 2), one value at a time: the input
+    gain and the inhibition set how many spikes an image evokes (a few per 100 ms; more and
+    every neuron learns every digit), ``theta_plus`` how fast a winning neuron gives way to
+    others, ``Apost`` how far one image moves a neuron's weights. Testing integrates longer
+    (``eval_steps``) than training because the read-out only counts spikes: more steps, less
+    Poisson noise in the counts, nothing learned.
+    """
 
     neurons: int = 100
     epochs: int = 1
@@ -130,10 +138,10 @@ def respond(cfg: DemoConfig, weight: Any, theta: Any, images: np.ndarray, seed: 
     counts = np.zeros((len(images), cfg.neurons))
     todo = np.arange(len(images))
     scale = 1.0
-    for _attempt in range(cfg.retries + 1):
+    for attempt in range(cfg.retries + 1):
         layer, inhibition = _network(cfg, len(todo))
         layer.theta, layer.adapt = theta, False
-        encoder = PoissonEncoder(be, seed=seed, stream=_attempt)
+        encoder = PoissonEncoder(be, seed=seed, stream=attempt)
         thr = encoder.thresholds(cfg.max_rate * scale * images[todo])
         total = be.full((len(todo), cfg.neurons), 0.0, "float32")
         for _ in range(cfg.eval_steps):
