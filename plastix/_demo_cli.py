@@ -9,6 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from ._demo import DemoConfig, run
+from .network import resolve_backend
+
+_DESCRIPTION = ("Unsupervised learning of scikit-learn's 8x8 handwritten digits in the style of "
+                "Diehl and Cook (2015): Poisson rate coding, adaptive-threshold LIF neurons "
+                "with winner-take-all inhibition, nearest_online_stdp by name from the "
+                "registry. Prints the test accuracy and writes a figure of the receptive "
+                "fields and the confusion matrix.")
 
 
 def quick_mode(flag: bool = False) -> bool:
@@ -19,7 +26,7 @@ def quick_mode(flag: bool = False) -> bool:
 def add_parser(sub: Any) -> None:
     d = DemoConfig()
     p = sub.add_parser("demo", help="unsupervised STDP learning of handwritten digits "
-                       "(Diehl and Cook 2015)", description=__doc__)
+                       "(Diehl and Cook 2015)", description=_DESCRIPTION)
     p.add_argument("--neurons", type=int, default=d.neurons, help="excitatory neurons")
     p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training set")
     p.add_argument("--seed", type=int, default=d.seed)
@@ -39,6 +46,7 @@ def command(args: argparse.Namespace) -> int:
                      backend=args.backend)
     if quick_mode(args.quick):
         cfg = cfg.quick()
+    resolve_backend(cfg.backend)  # an unknown or missing backend fails before any work
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     print(f"plastix demo: {cfg.neurons} neurons, {cfg.epochs} epoch(s), backend "
           f"{cfg.backend}, seed {cfg.seed}{' (quick)' if quick_mode(args.quick) else ''}")
