@@ -34,11 +34,13 @@ TAU_PLUS, TAU_MINUS = 16.8, 33.7  # ms, Bi and Poo's fit
 def window(rule: str, delays: np.ndarray) -> np.ndarray:
     """The summed weight change of one pre/post pair at each delay (ms, dt = 1 ms)."""
     learner = px.Learner(rule)
-    batch = 64 if learner.dtype.startswith("int") else 1
+    integer = learner.dtype.startswith("int")
+    batch = 64 if integer else 1
+    w0 = np.full((1, 1), 1 if integer else 0.5)  # mid-range; integer rules take integers
     lead = int(np.abs(delays).max()) + 1
     out = np.zeros(len(delays))
     for k, delta in enumerate(delays):
-        syn = learner.bind(np.full((1, 1), 0.5), batch_size=batch)
+        syn = learner.bind(w0, batch_size=batch)
         seen: list[Any] = []
 
         def record(dw: Any, seen: list[Any] = seen) -> Any:
