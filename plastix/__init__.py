@@ -31,6 +31,7 @@ from ._io import load
 from ._learner import Learner, find_rule
 from ._ops import OpSpec
 from ._rule import Rule, param, register, rule
+from ._trainer import SpikingLayer, STDPTrainer
 from .registry.hookspecs import hookimpl
 
 __version__ = "0.1.0"
@@ -85,6 +86,8 @@ __all__ = [
     "RegistrationError",
     "Rule",
     "RuleValidationError",
+    "STDPTrainer",
+    "SpikingLayer",
     "StateDictError",
     "StepInputError",
     "UnknownRuleError",

@@ -1,4 +1,4 @@
-"""The ``plastix`` command: ``list``, ``info NAME``, ``run NAME``, ``plugins``."""
+"""The ``plastix`` command: ``list``, ``info NAME``, ``run NAME``, ``plugins``, ``demo``."""
 
 from __future__ import annotations
 
@@ -167,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="set a hyperparameter (repeatable)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(func=_cmd_run)
+    from ._demo_cli import add_parser as add_demo_parser
+
+    add_demo_parser(sub)
     return parser
 
 

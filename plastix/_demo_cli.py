@@ -1,0 +1,78 @@
+"""The ``plastix demo`` subcommand: options, progress bar, report and figure."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ._demo import DemoConfig, run
+from .network import resolve_backend
+
+_DESCRIPTION = ("Unsupervised learning of scikit-learn's 8x8 handwritten digits in the style of "
+                "Diehl and Cook (2015): Poisson rate coding, adaptive-threshold LIF neurons "
+                "with winner-take-all inhibition, nearest_online_stdp by name from the "
+                "registry. Prints the test accuracy and writes a figure of the receptive "
+                "fields and the confusion matrix.")
+
+
+def quick_mode(flag: bool = False) -> bool:
+    """Whether to run the shortened version (``--quick`` or ``PLASTIX_QUICK=1``), as CI does."""
+    return flag or os.environ.get("PLASTIX_QUICK", "").strip() not in ("", "0")
+
+
+def add_parser(sub: Any) -> None:
+    d = DemoConfig()
+    p = sub.add_parser("demo", help="unsupervised STDP learning of handwritten digits "
+                       "(Diehl and Cook 2015)", description=_DESCRIPTION)
+    p.add_argument("--neurons", type=int, default=d.neurons, help="excitatory neurons")
+    p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training set")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--backend", default=d.backend, help="numpy, torch, torch:cuda, cupy")
+    p.add_argument("--out", default="plastix_demo.png", help="where to write the figure")
+    p.add_argument("--quick", action="store_true", help="a shortened run (also PLASTIX_QUICK=1)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar (default: when stderr is a terminal)")
+    p.set_defaults(func=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    if args.neurons < 1 or args.epochs < 1:
+        print("plastix demo: --neurons and --epochs must be positive", file=sys.stderr)
+        return 2
+    cfg = DemoConfig(neurons=args.neurons, epochs=args.epochs, seed=args.seed,
+                     backend=args.backend)
+    if quick_mode(args.quick):
+        cfg = cfg.quick()
+    resolve_backend(cfg.backend)  # an unknown or missing backend fails before any work
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    print(f"plastix demo: {cfg.neurons} neurons, {cfg.epochs} epoch(s), backend "
+          f"{cfg.backend}, seed {cfg.seed}{' (quick)' if quick_mode(args.quick) else ''}")
+    print(f"  nearest_online_stdp (Apost={cfg.Apost}, Apre={cfg.Apre}, w_norm={cfg.w_norm:g}),"
+          f" {cfg.steps} steps of 1 ms per image, Poisson up to {cfg.max_rate:g} Hz")
+
+    def progress(it: Any) -> Any:
+        if not show:
+            return it
+        from tqdm.auto import tqdm
+
+        return tqdm(it, desc="training", unit="image")
+
+    result = run(cfg, progress)
+    print(f"  trained on {result.n_train} images, tested on {result.n_test}")
+    per_class = ", ".join(str(int((result.labels == c).sum())) for c in range(10))
+    print(f"  neurons per class (digits 0-9): {per_class}; silent: "
+          f"{int((result.labels < 0).sum())}")
+    print(f"test accuracy: {result.accuracy:.1%}  ({result.seconds:.0f} s)")
+    out = Path(args.out)
+    try:
+        from ._demo_plot import save_figure
+
+        save_figure(result, out)
+        print(f"figure: {out}")
+    except ImportError:
+        print(f"figure: not written (matplotlib is missing; python -m pip install "
+              f"'plastix[plot]' to get receptive fields and a confusion matrix in {out})")
+    return 0
