@@ -121,6 +121,8 @@ class AdaptiveLIF:
     def integrate(self, current: Any) -> Any:
         """Leak and add ``current`` (batch, n); returns how far each neuron is above its
         threshold (>= 0 means it may fire)."""
+        if not self.backend.is_native(current):  # host data: converted once, here
+            current = self.backend.asarray(current, self.dtype)
         open_ = self.refr <= 0
         leaked = self.v_rest + (self.v - self.v_rest) * self.decay
         self.v = self.backend.xp.where(open_, leaked + current, self.v)
@@ -176,7 +178,7 @@ class LateralInhibition:
             others = xp.sum(spikes, axis=1, keepdims=True) - spikes
             v = layer.v - self.strength * others
             if self.floor is not None:
-                v = xp.maximum(v, self.floor)
+                v = xp.clip(v, self.floor, None)  # torch.maximum takes no Python float
             layer.v = v
         return spikes
 

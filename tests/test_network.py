@@ -10,10 +10,10 @@ import math
 
 import numpy as np
 import pytest
-from conftest import assert_close, to_numpy
-from plastix.backends import get_backend
 
+from plastix.backends import get_backend
 from plastix.network import AdaptiveLIF, LateralInhibition, PoissonEncoder
+from tests.conftest import assert_close, to_numpy
 
 HALF = 1.0 / math.log(2.0)  # tau_m (ms) whose per-step decay at dt = 1 ms is exactly 0.5
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_close, to_numpy
 
 import plastix as px
+from tests.conftest import assert_close, to_numpy
 
 PATTERNS = np.array([[1, 0], [1, 1], [0, 1]], dtype=np.float32)
 
