@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import distributed  # torch is imported only when data_parallel() is called
 from ._binding import Binding
 from ._errors import (
     BackendUnavailableError,
@@ -76,6 +77,7 @@ __all__ = [
     "UnknownRuleError",
     "Value",
     "backends",
+    "distributed",
     "find_rule",
     "hookimpl",
     "info",

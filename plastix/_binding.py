@@ -139,7 +139,7 @@ class Binding:
     # -- stepping -------------------------------------------------------------------------------
     def _run_phase(self, phase: str, pre: Any, post: Any, signals: dict[str, Any]) -> None:
         fn = self._compiled(phase).fn
-        fn(self.S, pre, post, self.t, self.seed, self._seam_hooks, **signals)
+        fn(self.S, pre, post, self.t, self.seed, _Hooks(self._seam_hooks), **signals)
 
     def step(self, pre: Any, post: Any, *, final: bool = False, **signals: Any) -> None:
         """Advance one time step of ``dt`` with this step's spikes.
@@ -315,6 +315,17 @@ class Binding:
                                                                 .rpartition(".")[2]))
         self.t = int(sd.get("t", self.t))
         self.seed = int(sd.get("seed", self.seed))
+
+
+class _Hooks(dict[str, Callable[[Any], Any]]):
+    """Seam hooks by target; a target without a hook passes its change through unchanged."""
+
+    def __missing__(self, target: str) -> Callable[[Any], Any]:
+        return _identity
+
+
+def _identity(x: Any) -> Any:
+    return x
 
 
 def _host(x: Any) -> np.ndarray:

@@ -1,0 +1,176 @@
+"""One process of the data-parallel tests (tests/test_distributed.py starts two of them).
+
+Run as ``python tests/_dp_worker.py MODE OUT_DIR`` with torchrun's environment variables set
+(``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``); writes ``rank<r>.json`` to OUT_DIR.
+
+* ``main``: for every registered rule, 2 ranks with batch 4 each against one process with the
+  batch of 8 (which each rank also computes); then accumulation over steps with a purely
+  additive rule registered here; then a hyperparameter and a shape mismatch between ranks.
+* ``die``: rank 1 exits after the start-up check; rank 0 must get DistributedError, not hang.
+* ``stall``: rank 1 stops stepping (sleeps); rank 0 must get DistributedError after the
+  group's timeout (2 s).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import plastix as px
+from plastix.distributed import DistributedError, data_parallel
+
+N_PRE, N_POST, BATCH, STEPS = 6, 5, 8, 6
+TIMEOUT = datetime.timedelta(seconds=20)
+
+
+@dataclass(frozen=True)
+class _AdditiveParams:
+    Apost: float = px.param(0.02)
+    Apre: float = px.param(0.01)
+
+
+class AdditiveSTDP(px.Rule):
+    """Pair STDP applied as ``w + dw`` with nothing after it (may accumulate over steps)."""
+
+    Params = _AdditiveParams
+
+    def build(self, g: px.Graph) -> None:
+        from plastix.learners._pieces import add_change, pair_dw, trace
+
+        g.variable_to_backend("x_pre", g.pre_shape)
+        g.variable_to_backend("x_post", g.post_shape)
+        trace(g, "x_pre", "pre", 0.9)
+        trace(g, "x_post", "post", 0.9)
+        pair_dw(g, "dw", pre="pre", post="post", x_pre="x_pre", x_post="x_post",
+                a_plus="Apost", a_minus="Apre")
+        add_change(g, "dw")
+
+
+def _data(name: str, learner: px.Learner) -> dict[str, Any]:
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    if learner.dtype.startswith("float"):
+        w = rng.uniform(0.2, 0.8, (N_POST, N_PRE)).astype(learner.dtype)
+    else:
+        w = rng.integers(20, 80, (N_POST, N_PRE)).astype(learner.dtype)
+    return {"w": w, "rng": rng,
+            "pre": (rng.random((STEPS, BATCH, N_PRE)) < 0.3).astype(learner.dtype),
+            "post": (rng.random((STEPS, BATCH, N_POST)) < 0.3).astype(learner.dtype)}
+
+
+def _signals(syn: px.Binding, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    out = {}
+    for n, d in syn.graph.variables.items():
+        if d.kind == "signal":
+            out[n] = rng.uniform(0.0, 1.0, (STEPS, *d.aval.shape))
+    return out
+
+
+def _run(syn: px.Binding, data: dict[str, Any], sig: dict[str, np.ndarray], lo: int,
+         hi: int) -> None:
+    for t in range(STEPS):
+        s = {k: _slice(v[t], lo, hi, BATCH) for k, v in sig.items()}
+        syn.step(data["pre"][t, lo:hi], data["post"][t, lo:hi], final=t == STEPS - 1, **s)
+
+
+def _slice(x: np.ndarray, lo: int, hi: int, full: int) -> np.ndarray:
+    return x[lo:hi] if x.ndim and x.shape[0] == full else x
+
+
+def _learner(name: str, **kw: Any) -> px.Learner:
+    cls = px.find_rule(name)
+    dtype = "float64" if "float64" in cls.dtypes else None
+    fields = {f.name for f in cls.param_fields()}
+    if "w_norm" in fields:  # SPAIC's 78.4 is for 784 inputs; keep the test away from the clamp
+        kw.setdefault("w_norm", 0.5 * N_PRE)
+    return px.Learner(name, dtype=dtype, **kw)
+
+
+def equivalence(name: str, rank: int, every: int = 1, **kw: Any) -> dict[str, Any]:
+    learner = _learner(name, **kw)
+    data = _data(name, learner)
+    ref = learner.bind(data["w"].copy(), batch_size=BATCH)
+    sig = _signals(ref, data["rng"])
+    _run(ref, data, sig, 0, BATCH)
+    half = BATCH // 2
+    syn = learner.bind(data["w"].copy(), batch_size=half)
+    try:
+        dp = data_parallel(syn, every=every)
+    except DistributedError as exc:
+        return {"unsupported": str(exc)}
+    _run(syn, data, sig, rank * half, (rank + 1) * half)
+    pending = dp.pending
+    dp.close()
+    diffs = {}  # every array: learned values whole, per-sample state against this rank's slice
+    for k, v in syn.S.items():
+        theirs = np.asarray(ref.S[k], dtype=np.float64)
+        if theirs.shape != v.shape:
+            theirs = theirs[rank * half:(rank + 1) * half]
+        diffs[k] = float(np.max(np.abs(np.asarray(v, dtype=np.float64) - theirs)))
+    moved = float(np.max(np.abs(np.asarray(ref.weight, dtype=np.float64) - data["w"])))
+    scale = float(np.max(np.abs(np.asarray(ref.weight, dtype=np.float64))))
+    return {"diffs": diffs, "moved": moved, "scale": scale, "pending": pending,
+            "reduce_seconds": dp.reduce_seconds, "reductions": dp.reductions}
+
+
+def mismatches(rank: int) -> dict[str, str]:
+    out = {}
+    w = np.full((N_POST, N_PRE), 0.5)
+    cases = {
+        "params": (px.Learner("nearest_online_stdp", Apost=0.01 * (1 + rank)), w),
+        "shape": (px.Learner("nearest_online_stdp"), np.full((N_POST + rank, N_PRE), 0.5)),
+        "rule": (px.Learner("full_online_stdp" if rank else "nearest_online_stdp"), w),
+    }
+    for case, (learner, weight) in cases.items():
+        try:
+            data_parallel(learner.bind(weight, batch_size=2))
+            out[case] = "no error"
+        except DistributedError as exc:
+            out[case] = str(exc)
+    return out
+
+
+def main() -> None:
+    mode, out_dir = sys.argv[1], sys.argv[2]
+    rank = int(os.environ["RANK"])
+    import torch.distributed as dist
+
+    result: dict[str, Any] = {}
+    if mode == "main":
+        dist.init_process_group("gloo", timeout=TIMEOUT)  # an existing group, as users make
+        result["rules"] = {name: equivalence(name, rank) for name in px.rules()}
+        px.register("dp_test_additive_stdp")(AdditiveSTDP)
+        result["every"] = {str(k): equivalence("dp_test_additive_stdp", rank, every=k)
+                           for k in (2, 4)}
+        result["every_refused"] = equivalence("nearest_online_stdp", rank, every=2)
+        result["mismatch"] = mismatches(rank)
+    elif mode in ("die", "stall"):  # plastix initialises the group from the environment here
+        syn = px.Learner("nearest_online_stdp").bind(np.full((N_POST, N_PRE), 0.5),
+                                                     batch_size=2)
+        data_parallel(syn, timeout=2 if mode == "stall" else 10)
+        if rank == 1:
+            if mode == "stall":  # alive but no longer stepping
+                time.sleep(4)
+            os._exit(3)
+        t0 = time.perf_counter()
+        try:
+            for _ in range(50):
+                syn.step(np.ones((2, N_PRE)), np.ones((2, N_POST)))
+            result["error"] = "no error"
+        except DistributedError as exc:
+            result["error"] = str(exc)
+        result["seconds"] = time.perf_counter() - t0
+    with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
+        json.dump(result, f)
+    os._exit(0)  # skip the process group's teardown, which waits on a dead peer
+
+
+if __name__ == "__main__":
+    main()
