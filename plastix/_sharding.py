@@ -116,9 +116,9 @@ def split_problems(g: Graph, avals: dict[str, dict[Value, object]]) -> list[str]
             allowed = PER_SAMPLE if decl.kind != "learned" and \
                 _batched(decl.aval.shape, g.batch_size) else REPLICATED
             if got > allowed:
-                problems.append(f"{decl.kind} value {name!r} ends the {phase!r} phase "
-                                f"{_NAMES[got]} (it mixes the samples of one process outside "
-                                f"a weight-change seam), so the processes would diverge")
+                problems.append(f"{decl.kind} value {name!r} becomes {_NAMES[got]} (it "
+                                "mixes the samples of one process outside a weight-change "
+                                "seam), so the processes would diverge")
     return list(dict.fromkeys(problems))
 
 
