@@ -6,14 +6,16 @@ batch exactly when every value that outlives a step is one of
 
 * **replicated**: identical on every process (weights, learned values, values computed from
   them and from constants, and every seam's output, which is all-reduced), or
-* **per sample**: carries the batch axis first and mixes no samples (traces),
+* **per sample**: indexed by sample along a batch axis and mixing no samples (traces),
 
 and nothing else. A value that mixes the samples of one process (a sum or mean over the batch,
 a batch-summed outer product) is *rank-local*: it may reach a learned value only through a
-seam. This module classifies every value of a graph by following its ops, conservatively (an
-op it does not know, a function op, a transpose of per-sample data, counts as mixing samples),
-and says why a rule cannot be split. Random draws with the batch axis first are refused: each
-process would draw for its own sample indices 0..b-1, not for its slice of the global batch.
+seam. The batch axis of every value is found by building the rule's graph a second time with
+one more sample (the axis that grows); each op then says how classes propagate,
+conservatively (an op this module does not know, a function op, a transpose of per-sample data
+counts as mixing samples). Random draws with the batch axis first are per sample: the binding
+then draws them at its samples' indices in the global batch (:class:`ShardedSeed`), so every
+process draws what one process with the whole batch would.
 
 It also decides whether a rule may accumulate its change over several steps before reducing:
 only when the change is *purely additive* (``target <- target + change`` and nothing else writes
@@ -23,39 +25,61 @@ changes at once equals applying them one by one.
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from typing import Any
+
 from ._graph import Graph, Node, Value
-from ._ops import OPS
+from ._ops import OPS, Aval
+from ._validate import validate
 
 REPLICATED, PER_SAMPLE, LOCAL = 0, 1, 2
 _NAMES = {REPLICATED: "replicated", PER_SAMPLE: "per sample", LOCAL: "rank-local"}
-_MIXING = {"mat_mult_pre"}
 _REDUCTIONS = {"sum", "mean", "amax"}
 
-
-def _batched(shape: tuple[int, ...], batch: int) -> bool:
-    return len(shape) >= 1 and shape[0] == batch
+Avals = dict[str, dict[Value, Aval]]
 
 
-def _reduces_batch(node: Node, ndim: int) -> bool:
-    axis = node.kwargs.get("axis")
-    if axis is None:
-        return True
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    return any(a % max(ndim, 1) == 0 for a in axes)
+@dataclasses.dataclass
+class Split:
+    """What the analysis found: why the rule cannot be split (empty when it can), and the
+    random streams (op indices) that draw per sample, with the size of one sample's draw."""
+
+    problems: list[str]
+    random_streams: dict[int, int]
 
 
-def classify(g: Graph, phase: str, shapes: dict[Value, tuple[int, ...]]) -> dict[Value, int]:
-    """The class of every value written in ``phase`` (see the module docstring)."""
-    batch = g.batch_size
+def _axis(a: tuple[int, ...], b: tuple[int, ...]) -> int | None:
+    if len(a) != len(b):
+        return -1
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return diff[0] if len(diff) == 1 else (None if not diff else -1)
+
+
+def grown(g: Graph, build: Any) -> Avals:
+    """``g`` built again by ``build(g2)`` with one more sample in the batch; its avals."""
+    g2 = Graph(g.rule, pre_shape=(g.pre_shape[0] + 1, *g.pre_shape[1:]),
+               post_shape=(g.post_shape[0] + 1, *g.post_shape[1:]),
+               weight_shape=g.weight_shape, dtype=g.dtype, dt=g.dt, params=g.params,
+               mask=g.masked)
+    build(g2)
+    g2.finish()
+    return validate(g2)
+
+
+def classify(g: Graph, phase: str, avals: Avals, avals2: Avals
+             ) -> tuple[dict[Value, int], dict[Value, int | None]]:
+    """The class and batch axis of every value of ``phase`` (see the module docstring)."""
+    one, two = avals[phase], avals2.get(phase, {})
+    axis: dict[Value, int | None] = {}
+    for v, a in one.items():
+        b = two.get(v)
+        axis[v] = -1 if b is None else _axis(a.shape, b.shape)
     cls: dict[Value, int] = {}
-    for name, decl in g.variables.items():
+    for name in g.variables:
         v = Value(name, 0)
-        if decl.kind in ("input",):
-            cls[v] = PER_SAMPLE
-        elif decl.kind in ("state", "fixed", "signal"):
-            cls[v] = PER_SAMPLE if _batched(decl.aval.shape, batch) else REPLICATED
-        else:
-            cls[v] = REPLICATED
+        ax = axis.get(v)
+        cls[v] = REPLICATED if ax is None else LOCAL if ax == -1 else PER_SAMPLE
 
     def of(x: object) -> int:
         return cls.get(x, REPLICATED) if isinstance(x, Value) else REPLICATED
@@ -65,47 +89,55 @@ def classify(g: Graph, phase: str, shapes: dict[Value, tuple[int, ...]]) -> dict
         worst = max(ins, default=REPLICATED)
         spec = OPS.resolve(node.op) if isinstance(node.op, str) else None
         name = spec.name if spec is not None else ""
-        if node.op == "seam":
+        out_axis = axis.get(node.outputs[0])
+        in_axes = [axis.get(x) if isinstance(x, Value) else None for x in node.inputs]
+        if any(axis.get(o) == -1 for o in node.outputs):
+            out = LOCAL  # the batch does not show as one axis: cannot say, so refuse
+        elif node.op == "seam":
             out = REPLICATED  # all-reduced by the data-parallel hook
-        elif worst == REPLICATED and name != "rand_bits":
-            out = REPLICATED
         elif name == "rand_bits":
-            shape = tuple(node.kwargs.get("shape", ()))
-            out = LOCAL if _batched(shape, batch) else REPLICATED
-        elif worst == LOCAL or spec is None or name in _MIXING or name == "transpose":
+            out = REPLICATED if out_axis is None else PER_SAMPLE if out_axis == 0 else LOCAL
+        elif worst == REPLICATED:
+            out = REPLICATED
+        elif worst == LOCAL or spec is None or name in ("mat_mult_pre", "transpose"):
             out = LOCAL
-        else:
-            first = node.inputs[0]
-            in_shape = shapes.get(first, ()) if isinstance(first, Value) else ()
-            out_shape = shapes.get(node.outputs[0], ())
-            if name in _REDUCTIONS:
-                out = LOCAL if ins[0] != REPLICATED and _reduces_batch(node, len(in_shape)) \
-                    else PER_SAMPLE
-            elif name == "mat_mult":
-                out = PER_SAMPLE if ins == [PER_SAMPLE, REPLICATED] else LOCAL
-            else:  # pointwise and reshape: per sample while the batch axis stays first
-                per_in = [shapes.get(x, ()) for x, c in zip(node.inputs, ins, strict=True)
-                          if c == PER_SAMPLE and isinstance(x, Value)]
-                keeps = all(_batched(s, batch) and len(s) == len(out_shape) for s in per_in) \
-                    if spec.name != "reshape" else _batched(in_shape, batch)
-                out = PER_SAMPLE if keeps and _batched(out_shape, batch) else LOCAL
+        elif name in _REDUCTIONS:
+            out = LOCAL if out_axis is None else PER_SAMPLE
+        elif name == "mat_mult":
+            out = PER_SAMPLE if ins == [PER_SAMPLE, REPLICATED] and in_axes[0] == 0 else LOCAL
+        elif name == "reshape":
+            out = PER_SAMPLE if in_axes[0] == 0 and out_axis == 0 else LOCAL
+        else:  # pointwise: per sample while every per-sample input's batch axis lines up
+            nd = len(one[node.outputs[0]].shape)
+            aligned = out_axis is not None and all(
+                ax is not None and nd - out_axis == len(one[x].shape) - ax
+                for x, c, ax in zip(node.inputs, ins, in_axes, strict=True)
+                if c == PER_SAMPLE and isinstance(x, Value))
+            out = PER_SAMPLE if aligned else LOCAL
         for o in node.outputs:
             cls[o] = out
-    return cls
+    return cls, axis
 
 
-def split_problems(g: Graph, avals: dict[str, dict[Value, object]]) -> list[str]:
-    """Why ``g`` cannot be split over the batch (an empty list when it can)."""
+def analyse(g: Graph, avals: Avals, build: Any) -> Split:
+    """Whether ``g`` (built by ``build``) can be split over the batch; see :class:`Split`."""
+    try:
+        avals2 = grown(g, build)
+    except Exception as exc:  # any failure means: cannot analyse, so refuse
+        return Split([f"its graph cannot be built for another batch size ({exc})"], {})
     problems: list[str] = []
+    streams: dict[int, int] = {}
     for phase in ("step", "final"):
-        shapes = {v: tuple(getattr(a, "shape", ())) for v, a in avals.get(phase, {}).items()}
-        cls = classify(g, phase, shapes)
+        cls, axis = classify(g, phase, avals, avals2)
         nodes = g.nodes_for(phase)
         for node in nodes:
-            if isinstance(node.op, str) and node.op == "rand_bits" \
-                    and cls[node.outputs[0]] == LOCAL:
-                problems.append(f"op {node.index} draws random numbers per sample, so the "
-                                "processes' draws would not be those of the global batch")
+            if node.op == "rand_bits" and axis.get(node.outputs[0]) is not None:
+                shape = avals[phase][node.outputs[0]].shape
+                if cls[node.outputs[0]] == PER_SAMPLE:
+                    streams[node.index] = math.prod(shape[1:])
+                else:
+                    problems.append(f"op {node.index} draws random numbers with the batch "
+                                    "on an axis other than the first (cannot be sharded)")
         for name, decl in g.variables.items():
             if decl.kind not in ("learned", "state", "fixed"):
                 continue
@@ -114,12 +146,12 @@ def split_problems(g: Graph, avals: dict[str, dict[Value, object]]) -> list[str]
                 continue
             got = cls[latest[-1]]
             allowed = PER_SAMPLE if decl.kind != "learned" and \
-                _batched(decl.aval.shape, g.batch_size) else REPLICATED
+                axis.get(Value(name, 0)) is not None else REPLICATED
             if got > allowed:
                 problems.append(f"{decl.kind} value {name!r} becomes {_NAMES[got]} (it "
                                 "mixes the samples of one process outside a weight-change "
                                 "seam), so the processes would diverge")
-    return list(dict.fromkeys(problems))
+    return Split(list(dict.fromkeys(problems)), streams)
 
 
 def additive_problem(g: Graph) -> str | None:
@@ -160,3 +192,28 @@ def additive_problem(g: Graph) -> str | None:
 def _is_mask(node: Node) -> bool:
     return node.op == "mul" and any(isinstance(x, Value) and x.name == "mask"
                                     for x in node.inputs)
+
+
+class ShardedSeed(int):
+    """A binding's seed that also places its samples in the global batch.
+
+    Random draws of the streams in ``streams`` (op index -> elements per sample) start at the
+    element index of this process's first sample, ``first_sample``, so that they are the draws
+    one process with the whole batch makes for the same samples. Pickles as a plain int.
+    """
+
+    first_sample: int
+    streams: dict[int, int]
+
+    def __new__(cls, seed: int, first_sample: int, streams: dict[int, int]) -> ShardedSeed:
+        obj = super().__new__(cls, seed)
+        obj.first_sample = first_sample
+        obj.streams = dict(streams)
+        return obj
+
+    def element_offset(self, stream: int) -> int:
+        return self.first_sample * self.streams.get(stream, 0) \
+            if stream in self.streams else 0
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (int, (int(self),))

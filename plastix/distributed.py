@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import os
 import time
@@ -46,7 +47,7 @@ import numpy as np
 
 from ._binding import Binding
 from ._errors import PlastixError
-from ._sharding import additive_problem, split_problems
+from ._sharding import ShardedSeed, additive_problem, analyse
 
 #: Timeout of a process group that plastix initialises itself (torchrun's environment).
 DEFAULT_TIMEOUT = datetime.timedelta(minutes=5)
@@ -91,10 +92,10 @@ class DataParallel:
         self.rule = rule = binding.rule_name
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise DistributedError(rule, f"'every' must be a positive int, got {every!r}")
-        problems = split_problems(binding.graph, binding._avals)  # type: ignore[arg-type]
-        if problems:
+        split = analyse(binding.graph, binding._avals, binding.rule.build)
+        if split.problems:
             raise DistributedError(rule, "the rule cannot be split over the batch: "
-                                   + "; ".join(problems))
+                                   + "; ".join(split.problems))
         if every > 1:
             why = additive_problem(binding.graph)
             if why is not None:
@@ -115,8 +116,12 @@ class DataParallel:
         self._acc: dict[str, Any] = {}
         self._out: dict[str, Any] = {}
         self._count = dict.fromkeys(self.seams, 0)
-        self._check_agreement()
+        batches = self._check_agreement()
         self._broadcast_replicated()
+        self._seed = binding.seed
+        if split.random_streams:  # draw at this process's samples' places in the global batch
+            binding.seed = ShardedSeed(binding.seed, sum(batches[:self.rank]),
+                                       split.random_streams)
         for target in self.seams:
             binding.intercept(target, self._hook(target))
 
@@ -161,11 +166,11 @@ class DataParallel:
             "every": self.every,
             "mask": None if mask is None else hashlib.sha1(_host(mask).tobytes()).hexdigest(),
         }
-        if "mean" in self.seams.values():
-            fp["batch size"] = g.batch_size
+        fp["batch size"] = g.batch_size
         return fp
 
-    def _check_agreement(self) -> None:
+    def _check_agreement(self) -> list[int]:
+        """Compare fingerprints across the group; every process's batch size, by rank."""
         mine = self.fingerprint()
         everyone: list[Any] = [None] * self.world_size
         self._collective("the start-up check", lambda: self.dist.all_gather_object(
@@ -173,11 +178,14 @@ class DataParallel:
         diffs = []
         for r, fp in enumerate(everyone):
             for key in mine:
+                if key == "batch size" and "mean" not in self.seams.values():
+                    continue  # sums over unequal slices still add up to the global batch's
                 if fp.get(key) != everyone[0].get(key):
                     diffs.append(f"{key}: rank 0 has {_show(everyone[0], fp, key)[0]}, rank "
                                  f"{r} has {_show(everyone[0], fp, key)[1]}")
         if diffs:
             raise DistributedError(self.rule, "the processes disagree; " + "; ".join(diffs))
+        return [int(fp["batch size"]) for fp in everyone]
 
     def _broadcast_replicated(self) -> None:
         """Rank 0's learned values (and other state without a batch axis) for everyone."""
@@ -188,8 +196,8 @@ class DataParallel:
             if decl is None or (decl.kind == "state" and decl.aval.shape[:1] == (g.batch_size,)):
                 continue
             tensor, back = self._tensor(arr)
-            self._collective(f"broadcasting {name!r}", lambda t=tensor: self.dist.broadcast(
-                t, src=src, group=self.group))
+            self._collective(f"broadcasting {name!r}", functools.partial(
+                self.dist.broadcast, tensor, src=src, group=self.group))
             if back is not None:
                 self.binding.backend.assign(arr, back(tensor))
 
@@ -287,6 +295,7 @@ class DataParallel:
         self.flush()
         for target in self.seams:
             self.binding.intercept(target, None)
+        self.binding.seed = int(self._seed)
 
     def __repr__(self) -> str:
         return (f"<DataParallel {self.rule} rank {self.rank}/{self.world_size} "

@@ -4,8 +4,8 @@ Run as ``python tests/_dp_worker.py MODE OUT_DIR`` with torchrun's environment v
 (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``); writes ``rank<r>.json`` to OUT_DIR.
 
 * ``main``: for every registered rule, 2 ranks with batch 4 each against one process with the
-  batch of 8 (which each rank also computes); then accumulation over steps with a purely
-  additive rule registered here; then a hyperparameter and a shape mismatch between ranks.
+  batch of 8 (which each rank also computes); batches of 3 and 5; accumulation over steps
+  with a purely additive rule registered here; a rule, hyperparameter and shape mismatch.
 * ``die``: rank 1 exits after the start-up check; rank 0 must get DistributedError, not hang.
 * ``stall``: rank 1 stops stepping (sleeps); rank 0 must get DistributedError after the
   group's timeout (2 s).
@@ -93,26 +93,28 @@ def _learner(name: str, **kw: Any) -> px.Learner:
     return px.Learner(name, dtype=dtype, **kw)
 
 
-def equivalence(name: str, rank: int, every: int = 1, **kw: Any) -> dict[str, Any]:
+def equivalence(name: str, rank: int, every: int = 1, cut: int = BATCH // 2,
+                **kw: Any) -> dict[str, Any]:
+    """Rank 0 steps samples [0, cut), rank 1 [cut, BATCH); one process steps all of them."""
     learner = _learner(name, **kw)
     data = _data(name, learner)
     ref = learner.bind(data["w"].copy(), batch_size=BATCH)
     sig = _signals(ref, data["rng"])
     _run(ref, data, sig, 0, BATCH)
-    half = BATCH // 2
-    syn = learner.bind(data["w"].copy(), batch_size=half)
+    lo, hi = (0, cut) if rank == 0 else (cut, BATCH)
+    syn = learner.bind(data["w"].copy(), batch_size=hi - lo)
     try:
         dp = data_parallel(syn, every=every)
     except DistributedError as exc:
         return {"unsupported": str(exc)}
-    _run(syn, data, sig, rank * half, (rank + 1) * half)
+    _run(syn, data, sig, lo, hi)
     pending = dp.pending
     dp.close()
     diffs = {}  # every array: learned values whole, per-sample state against this rank's slice
     for k, v in syn.S.items():
         theirs = np.asarray(ref.S[k], dtype=np.float64)
         if theirs.shape != v.shape:
-            theirs = theirs[rank * half:(rank + 1) * half]
+            theirs = theirs[lo:hi]
         diffs[k] = float(np.max(np.abs(np.asarray(v, dtype=np.float64) - theirs)))
     moved = float(np.max(np.abs(np.asarray(ref.weight, dtype=np.float64) - data["w"])))
     scale = float(np.max(np.abs(np.asarray(ref.weight, dtype=np.float64))))
@@ -149,6 +151,9 @@ def main() -> None:
         px.register("dp_test_additive_stdp")(AdditiveSTDP)
         result["every"] = {str(k): equivalence("dp_test_additive_stdp", rank, every=k)
                            for k in (2, 4)}
+        result["unequal"] = {n: equivalence(n, rank, cut=3)
+                             for n in ("nearest_online_stdp", "postpreintstdp")}
+        result["unequal_mean"] = equivalence("meta_nearest_online_stdp", rank, cut=3)
         result["every_refused"] = equivalence("nearest_online_stdp", rank, every=2)
         result["mismatch"] = mismatches(rank)
     elif mode in ("die", "stall"):  # plastix initialises the group from the environment here

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-from plastix._sharding import additive_problem, split_problems
+from plastix._sharding import PER_SAMPLE, ShardedSeed, additive_problem, analyse, classify
 
 torch = pytest.importorskip("torch", reason="plastix.distributed needs PyTorch")
 if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
@@ -28,8 +28,8 @@ if not torch.distributed.is_available() or not torch.distributed.is_gloo_availab
 
 WORKER = Path(__file__).with_name("_dp_worker.py")
 LAUNCH_TIMEOUT = 240  # seconds for a whole launch of two processes
-#: Rules refused on purpose, with the documented reason (docs/distributed.md).
-REFUSED = {"postpreintstdp": "draws random numbers per sample"}
+#: Rules refused on purpose, with the documented reason (docs/distributed.md); none so far.
+REFUSED: dict[str, str] = {}
 
 
 def _free_port() -> int:
@@ -87,6 +87,19 @@ def test_two_ranks_of_batch_4_equal_one_process_of_batch_8(main_run: list[dict[s
             pytest.skip(f"{rule} is refused by design: {res['unsupported']}")
         _assert_equal_to_one_process(res)
         assert res["reductions"] >= 6  # one all-reduce per seam per step
+
+
+@pytest.mark.parametrize("rule", ["nearest_online_stdp", "postpreintstdp"])
+def test_unequal_slices_of_a_summed_change_add_up(main_run: list[dict[str, Any]],
+                                                  rule: str) -> None:
+    for result in main_run:  # batch 3 and 5; random draws at the global sample indices
+        _assert_equal_to_one_process(result["unequal"][rule])
+
+
+def test_a_mean_over_processes_needs_equal_batches(main_run: list[dict[str, Any]]) -> None:
+    for result in main_run:
+        msg = result["unequal_mean"]["unsupported"]
+        assert "batch size: rank 0 has 3, rank 1 has 5" in msg
 
 
 @pytest.mark.parametrize("every", ["2", "4"])
@@ -156,25 +169,49 @@ class _PerSampleMean(_BatchMeanState):
         g.op_to_backend("weight", "add", ["weight", g.weight_change("dw")])
 
 
-def _graph(cls: type[px.Rule]) -> tuple[px.Graph, Any]:
+def _graph(cls: type[px.Rule], batch: int = 2) -> tuple[px.Graph, Any, Any]:
     from plastix._validate import validate
 
-    g = px.Graph(cls.__name__, pre_shape=(2, 4), post_shape=(2, 3), weight_shape=(3, 4),
-                 dtype="float64", dt=1.0, params={"rate": 0.1})
-    cls(cls.Params()).build(g)
+    g = px.Graph(cls.__name__, pre_shape=(batch, 4), post_shape=(batch, 3),
+                 weight_shape=(3, 4), dtype="float64", dt=1.0, params={"rate": 0.1})
+    rule = cls(cls.Params())
+    rule.build(g)
     g.finish()
-    return g, validate(g)
+    return g, validate(g), rule.build
 
 
 def test_state_mixing_the_batch_outside_a_seam_is_found() -> None:
-    problems = split_problems(*_graph(_BatchMeanState))
+    problems = analyse(*_graph(_BatchMeanState)).problems
     assert len(problems) == 1 and "'avg'" in problems[0] and "rank-local" in problems[0]
 
 
 def test_per_sample_state_and_batch_sums_through_the_seam_are_allowed() -> None:
-    g, avals = _graph(_PerSampleMean)
-    assert split_problems(g, avals) == []
+    g, avals, build = _graph(_PerSampleMean)
+    assert analyse(g, avals, build).problems == []
     assert additive_problem(g) is None
+
+
+def test_the_batch_axis_is_found_even_when_a_weight_dimension_equals_the_batch() -> None:
+    g, avals, build = _graph(_PerSampleMean, batch=3)  # n_post = 3 = batch
+    from plastix._sharding import grown
+
+    cls, axis = classify(g, "step", avals, grown(g, build))
+    assert axis[px.Value("weight", 0)] is None and axis[px.Value("x", 0)] == 0
+    assert cls[g.latest("x")] == PER_SAMPLE
+
+
+def test_a_sharded_seed_offsets_only_per_sample_streams_and_pickles_as_an_int() -> None:
+    import pickle
+
+    from plastix.backends._random import rand_bits
+
+    seed = ShardedSeed(7, first_sample=3, streams={5: 10})
+    assert seed == 7 and seed.element_offset(5) == 30 and seed.element_offset(6) == 0
+    whole = rand_bits(7, 2, 5, (8, 10), xp=np)
+    np.testing.assert_array_equal(rand_bits(seed, 2, 5, (5, 10), xp=np), whole[3:])
+    np.testing.assert_array_equal(rand_bits(seed, 2, 6, (8, 10), xp=np),
+                                  rand_bits(7, 2, 6, (8, 10), xp=np))
+    assert type(pickle.loads(pickle.dumps(seed))) is int
 
 
 def test_data_parallel_without_a_process_group_says_how_to_start_one(
