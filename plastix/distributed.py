@@ -127,6 +127,7 @@ class DataParallel:
 
     # -- setup ------------------------------------------------------------------------------------
     def _group(self, group: Any, timeout: float | datetime.timedelta | None) -> Any:
+        """The group to reduce over; None for the default group (initialised if needed)."""
         dist = self.dist
         if group is not None:
             return group
@@ -147,7 +148,7 @@ class DataParallel:
                 self.binding.backend.device or "")
             self._collective("joining the process group", lambda: dist.init_process_group(
                 "nccl" if cuda else "gloo", timeout=timeout))
-        return dist.group.WORLD
+        return None  # the default group, not held here: its teardown stays with torch
 
     def fingerprint(self) -> dict[str, Any]:
         """What every process must agree on: rule, hyperparameters, shapes, dtype, dt, seed."""
@@ -190,7 +191,7 @@ class DataParallel:
     def _broadcast_replicated(self) -> None:
         """Rank 0's learned values (and other state without a batch axis) for everyone."""
         g = self.binding.graph
-        src = self.dist.get_global_rank(self.group, 0)
+        src = 0 if self.group is None else self.dist.get_global_rank(self.group, 0)
         for name, arr in self.binding.S.items():
             decl = g.variables.get(name)
             if decl is None or (decl.kind == "state" and decl.aval.shape[:1] == (g.batch_size,)):
