@@ -317,17 +317,6 @@ class Binding:
         self.seed = int(sd.get("seed", self.seed))
 
 
-class _Hooks(dict[str, Callable[[Any], Any]]):
-    """Seam hooks by target; a target without a hook passes its change through unchanged."""
-
-    def __missing__(self, target: str) -> Callable[[Any], Any]:
-        return _identity
-
-
-def _identity(x: Any) -> Any:
-    return x
-
-
 def _host(x: Any) -> np.ndarray:
     if hasattr(x, "detach"):
         return x.detach().cpu().numpy()
@@ -349,3 +338,14 @@ def _positive_number(rule: str, name: str, value: Any) -> float:
     if not np.isfinite(v) or v <= 0:
         raise StepInputError(rule, name, "a positive finite number (ms)", repr(value))
     return v
+
+
+class _Hooks(dict[str, Callable[[Any], Any]]):
+    """Seam hooks by target; a target without a hook passes its change through unchanged."""
+
+    def __missing__(self, target: str) -> Callable[[Any], Any]:
+        return _identity
+
+
+def _identity(x: Any) -> Any:
+    return x
