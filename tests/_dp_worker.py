@@ -1,7 +1,8 @@
 """One process of the data-parallel tests (tests/test_distributed.py starts two of them).
 
 Run as ``python tests/_dp_worker.py MODE OUT_DIR`` with torchrun's environment variables set
-(``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``); writes ``rank<r>.json`` to OUT_DIR.
+(``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``) and the backend in ``DP_BACKEND``
+(default numpy); writes ``rank<r>.json`` to OUT_DIR.
 
 * ``main``: for every registered rule, 2 ranks with batch 4 each against one process with the
   batch of 8 (which each rank also computes); batches of 3 and 5; accumulation over steps
@@ -77,7 +78,10 @@ def _run(syn: px.Binding, data: dict[str, Any], sig: dict[str, np.ndarray], lo: 
          hi: int) -> None:
     for t in range(STEPS):
         s = {k: _slice(v[t], lo, hi, BATCH) for k, v in sig.items()}
-        syn.step(data["pre"][t, lo:hi], data["post"][t, lo:hi], final=t == STEPS - 1, **s)
+        pre, post = data["pre"][t, lo:hi], data["post"][t, lo:hi]
+        if syn.backend.name != "numpy":
+            pre, post = (syn.backend.asarray(x, syn.dtype) for x in (pre, post))
+        syn.step(pre, post, final=t == STEPS - 1, **s)
 
 
 def _slice(x: np.ndarray, lo: int, hi: int, full: int) -> np.ndarray:
@@ -90,7 +94,7 @@ def _learner(name: str, **kw: Any) -> px.Learner:
     fields = {f.name for f in cls.param_fields()}
     if "w_norm" in fields:  # SPAIC's 78.4 is for 784 inputs; keep the test away from the clamp
         kw.setdefault("w_norm", 0.5 * N_PRE)
-    return px.Learner(name, dtype=dtype, **kw)
+    return px.Learner(name, backend=os.environ.get("DP_BACKEND", "numpy"), dtype=dtype, **kw)
 
 
 def equivalence(name: str, rank: int, every: int = 1, cut: int = BATCH // 2,

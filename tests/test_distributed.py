@@ -38,10 +38,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def launch(mode: str, tmp: Path, report: tuple[int, ...] = (0, 1)) -> list[dict[str, Any]]:
+def launch(mode: str, tmp: Path, report: tuple[int, ...] = (0, 1),
+           backend: str = "numpy") -> list[dict[str, Any]]:
     """Start 2 workers like torchrun would (loopback only); the JSON results of ``report``."""
     env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()),
-               WORLD_SIZE="2")
+               WORLD_SIZE="2", DP_BACKEND=backend)
     if sys.platform.startswith("linux"):
         env["GLOO_SOCKET_IFNAME"] = "lo"
     procs = [subprocess.Popen([sys.executable, str(WORKER), mode, str(tmp)],
@@ -64,9 +65,18 @@ def launch(mode: str, tmp: Path, report: tuple[int, ...] = (0, 1)) -> list[dict[
     return results
 
 
-@pytest.fixture(scope="module")
-def main_run(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
-    return launch("main", tmp_path_factory.mktemp("dp_main"))
+@pytest.fixture(scope="module", params=["numpy", "torch"])
+def main_run(request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The results of both ranks of one ``main`` launch per installed CPU backend (CuPy
+    would need NCCL and a GPU)."""
+    from plastix.backends import get_backend
+
+    try:
+        get_backend(request.param)
+    except px.BackendUnavailableError as exc:
+        pytest.skip(str(exc))
+    return launch("main", tmp_path_factory.mktemp("dp_main"), backend=request.param)
 
 
 def _assert_equal_to_one_process(res: dict[str, Any]) -> None:
