@@ -42,11 +42,13 @@ Avals = dict[str, dict[Value, Aval]]
 
 @dataclasses.dataclass
 class Split:
-    """What the analysis found: why the rule cannot be split (empty when it can), and the
-    random streams (op indices) that draw per sample, with the size of one sample's draw."""
+    """What the analysis found: why the rule cannot be split (empty when it can), the random
+    streams (op indices) that draw per sample with the size of one sample's draw, and the
+    variables that have a batch axis."""
 
     problems: list[str]
     random_streams: dict[int, int]
+    per_sample: set[str] = dataclasses.field(default_factory=set)
 
 
 def _axis(a: tuple[int, ...], b: tuple[int, ...]) -> int | None:
@@ -127,8 +129,10 @@ def analyse(g: Graph, avals: Avals, build: Any) -> Split:
         return Split([f"its graph cannot be built for another batch size ({exc})"], {})
     problems: list[str] = []
     streams: dict[int, int] = {}
+    per_sample: set[str] = set()
     for phase in ("step", "final"):
         cls, axis = classify(g, phase, avals, avals2)
+        per_sample |= {n for n in g.variables if axis.get(Value(n, 0)) is not None}
         nodes = g.nodes_for(phase)
         for node in nodes:
             if node.op == "rand_bits" and axis.get(node.outputs[0]) is not None:
@@ -151,7 +155,7 @@ def analyse(g: Graph, avals: Avals, build: Any) -> Split:
                 problems.append(f"{decl.kind} value {name!r} becomes {_NAMES[got]} (it "
                                 "mixes the samples of one process outside a weight-change "
                                 "seam), so the processes would diverge")
-    return Split(list(dict.fromkeys(problems)), streams)
+    return Split(list(dict.fromkeys(problems)), streams, per_sample)
 
 
 def additive_problem(g: Graph) -> str | None:

@@ -4,32 +4,23 @@ Each process binds the same rule to the same weight and steps it with its own sl
 batch. :func:`data_parallel` hooks every weight-change seam of the binding (the weight's change
 and any other learned value's) so that the change is all-reduced across the process group
 before the rule applies it; every process then holds the weights that one process with the
-whole (global) batch would hold.
+whole (global) batch would hold::
 
->>> import plastix as px                                     # doctest: +SKIP
->>> syn = px.Learner("nearest_online_stdp").bind(w, batch_size=32)
->>> dp = px.distributed.data_parallel(syn)                   # under torchrun
->>> for t in range(T):
-...     syn.step(pre=my_pre[t], post=my_post[t])             # this process's 32 samples
+    syn = px.Learner("nearest_online_stdp").bind(w, batch_size=32)
+    dp = px.distributed.data_parallel(syn)                   # under torchrun
+    for t in range(T):
+        syn.step(pre=my_pre[t], post=my_post[t])             # this process's 32 samples
 
-* **What is reduced.** A seam declares how the rule reduced its change over the batch
-  (``Graph.weight_change(..., reduction=...)``): a ``"sum"`` is summed across processes (the
-  sum over the global batch), a ``"mean"`` is averaged (the mean over the global batch, which
-  needs the same batch size on every process). Per-sample state (traces) stays with its
-  process, as its samples do; weights are identical everywhere. A rule whose state mixes the
-  samples of one process outside a seam, or that draws random numbers per sample, is refused
-  with the reason (see :mod:`plastix._sharding`).
-* **When.** Every step (``every=1``), or every ``every`` steps for rules whose change is purely
-  additive (the sum of k changes applied at once equals applying them one by one); in between
-  the rule applies no change. :meth:`DataParallel.flush` applies what is left.
-* **Arrays.** A torch binding's tensors are reduced directly. A NumPy binding takes part through
-  a torch tensor on the same memory (``torch.from_numpy``, no copy); a CuPy binding through
-  DLPack (``torch.from_dlpack``; not tested without a GPU).
-* **Checks.** When the group starts, every process's rule, hyperparameters, shapes, dtype,
-  ``dt``, seed and step counter are compared (``all_gather_object``) and a mismatch raises
-  :class:`DistributedError` on every process; rank 0's learned values are then broadcast. A
-  process that dies or stops stepping makes the others fail with :class:`DistributedError`
-  when the group's timeout expires, or sooner when the transport notices, instead of hanging.
+A seam's change is summed across processes when the rule summed it over its batch and
+averaged when the rule averaged it (``Graph.weight_change(..., reduction=...)``); per-sample
+state (traces) stays with its process. Rules whose state would mix one process's samples
+outside a seam are refused with the reason (:mod:`plastix._sharding`); per-sample random draws
+are taken at the global sample indices. ``every=k`` accumulates k steps before reducing, for
+purely additive rules only. At start the processes' rule, hyperparameters, shapes, dtype,
+``dt``, seed and step are compared and rank 0's learned values broadcast; a dead or stalled
+process raises :class:`DistributedError` instead of hanging. A NumPy binding takes part
+through torch tensors on the same memory (``torch.from_numpy``), a CuPy one through DLPack
+(untested). The user's guide is ``docs/distributed.md``.
 """
 
 from __future__ import annotations
@@ -45,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ._binding import Binding
+from ._binding import Binding, _host
 from ._errors import PlastixError
 from ._sharding import ShardedSeed, additive_problem, analyse
 
@@ -117,7 +108,7 @@ class DataParallel:
         self._out: dict[str, Any] = {}
         self._count = dict.fromkeys(self.seams, 0)
         batches = self._check_agreement()
-        self._broadcast_replicated()
+        self._broadcast_replicated(split.per_sample)
         self._seed = binding.seed
         if split.random_streams:  # draw at this process's samples' places in the global batch
             binding.seed = ShardedSeed(binding.seed, sum(batches[:self.rank]),
@@ -188,13 +179,11 @@ class DataParallel:
             raise DistributedError(self.rule, "the processes disagree; " + "; ".join(diffs))
         return [int(fp["batch size"]) for fp in everyone]
 
-    def _broadcast_replicated(self) -> None:
+    def _broadcast_replicated(self, per_sample: set[str]) -> None:
         """Rank 0's learned values (and other state without a batch axis) for everyone."""
-        g = self.binding.graph
         src = 0 if self.group is None else self.dist.get_global_rank(self.group, 0)
         for name, arr in self.binding.S.items():
-            decl = g.variables.get(name)
-            if decl is None or (decl.kind == "state" and decl.aval.shape[:1] == (g.batch_size,)):
+            if name in per_sample:
                 continue
             tensor, back = self._tensor(arr)
             self._collective(f"broadcasting {name!r}", functools.partial(
@@ -301,14 +290,6 @@ class DataParallel:
     def __repr__(self) -> str:
         return (f"<DataParallel {self.rule} rank {self.rank}/{self.world_size} "
                 f"every={self.every}>")
-
-
-def _host(x: Any) -> np.ndarray:
-    if hasattr(x, "detach"):
-        return np.asarray(x.detach().cpu().numpy())
-    if hasattr(x, "get") and not isinstance(x, np.ndarray):
-        return np.asarray(x.get())
-    return np.asarray(x)
 
 
 def _show(a: dict[str, Any], b: dict[str, Any], key: str) -> tuple[Any, Any]:
