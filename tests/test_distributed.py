@@ -235,3 +235,38 @@ def test_data_parallel_without_a_process_group_says_how_to_start_one(
         px.distributed.data_parallel(syn)
     with pytest.raises(px.distributed.DistributedError, match="positive int"):
         px.distributed.data_parallel(syn, every=0)
+
+
+# -- the seam's reduction and partial hooks (no process group needed) ----------------------------
+
+def test_a_seam_declares_its_batch_reduction() -> None:
+    syn = px.Learner("meta_nearest_online_stdp", dtype="float64").bind(
+        np.full((3, 4), 0.5), batch_size=2)
+    assert {s.target: s.reduction for s in syn.graph.seams} == {"weight": "sum",
+                                                                "w_mean": "mean"}
+    g = px.Graph("r", pre_shape=(2, 4), post_shape=(2, 3), weight_shape=(3, 4),
+                 dtype="float64", dt=1.0, params={})
+    g.op_to_backend("dw", "mat_mult_pre", ["post", "pre"])
+    with pytest.raises(px.RuleValidationError, match="reduction must be 'sum' or 'mean'"):
+        g.weight_change("dw", reduction="max")
+
+
+def test_hooking_one_of_two_seams_leaves_the_other_as_the_rule_computes_it() -> None:
+    rng = np.random.default_rng(3)
+    pre = (rng.random((5, 2, 4)) < 0.5).astype(float)
+    post = (rng.random((5, 2, 3)) < 0.5).astype(float)
+    learner = px.Learner("meta_nearest_online_stdp", dtype="float64")
+    plain, hooked = (learner.bind(np.full((3, 4), 0.5), batch_size=2) for _ in range(2))
+    seen: list[np.ndarray] = []
+
+    def spy(dw: np.ndarray) -> np.ndarray:
+        seen.append(dw.copy())
+        return dw
+
+    hooked.intercept("weight", spy)
+    for t in range(5):
+        plain.step(pre[t], post[t])
+        hooked.step(pre[t], post[t])
+    assert len(seen) == 5
+    np.testing.assert_array_equal(hooked.weight, plain.weight)
+    np.testing.assert_array_equal(hooked.w_mean, plain.w_mean)
