@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import distributed  # torch is imported only when data_parallel() is called
 from ._binding import Binding
 from ._errors import (
     BackendUnavailableError,
@@ -77,7 +76,6 @@ __all__ = [
     "UnknownRuleError",
     "Value",
     "backends",
-    "distributed",
     "find_rule",
     "hookimpl",
     "info",
@@ -87,3 +85,7 @@ __all__ = [
     "rule",
     "rules",
 ]
+
+from . import distributed  # noqa: E402 - after the names it uses; imports torch only when used
+
+__all__ += ["distributed"]
