@@ -93,6 +93,13 @@ class DataParallel:
                 raise DistributedError(rule, f"every={every} needs a purely additive change "
                                        f"({why}); use every=1")
         self.seams = {s.target: s.reduction for s in binding.graph.seams}
+        reductions = {(s.target, s.reduction) for s in binding.graph.seams}
+        if len(reductions) != len(self.seams):
+            raise DistributedError(rule, "one learned value has changes with different batch "
+                                   "reductions")
+        # a value changed at several seams per step gets a fresh array at each (no aliasing)
+        self._several = {t for t in self.seams
+                         if sum(s.target == t for s in binding.graph.seams) > 1}
         if not binding.dtype.startswith("float") and "mean" in self.seams.values():
             raise DistributedError(rule, f"a mean over processes is not exact in "
                                    f"{binding.dtype}")
@@ -241,6 +248,8 @@ class DataParallel:
             if self.every == 1:
                 acc.copy_(incoming)
                 self._reduce(target, acc)
+                if target in self._several:
+                    return self._native(acc.clone())
                 return self._out[target][1]
             acc.add_(incoming)
             out, native = self._out[target]
