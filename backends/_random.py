@@ -39,9 +39,11 @@ def rand_bits(seed: int, t: int, stream: int, shape: tuple[int, ...], *, xp: Any
     """Uniform integers in ``[0, 2**32)`` as int64, a pure function of its arguments."""
     key = _mix(seed, t, stream)
     n = math.prod(shape)
+    # a data-parallel binding draws at its samples' places in the global batch
+    first = seed.element_offset(stream) if hasattr(seed, "element_offset") else 0
     if device is None:
-        idx = xp.arange(n, dtype=xp.int64)
+        idx = xp.arange(first, first + n, dtype=xp.int64)
     else:
-        idx = xp.arange(n, dtype=xp.int64, device=device)
+        idx = xp.arange(first, first + n, dtype=xp.int64, device=device)
     x = _hash32((idx * 0x9E3779B1 + key) & _MASK)
     return _hash32(x ^ key).reshape(shape)

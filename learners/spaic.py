@@ -148,7 +148,9 @@ class MetaNearestOnlineSTDP(Rule):
 
     :math:`\bar w_i` (``w_mean``, one per post neuron) starts as the mean of row i of the
     weight when the weight is bound, and :math:`\bar{\bar w}` (``aw_mean``) as their mean;
-    neither is cleared by ``reset()`` (SPAIC sets them once). SPAIC's code hard-codes
+    neither is cleared by ``reset()`` (SPAIC sets them once). The drift of :math:`\bar w` is a
+    batch mean, declared as the change of ``w_mean`` (a seam with ``reduction="mean"``).
+    SPAIC's code hard-codes
     :math:`\rho = 0.1`, :math:`\beta = 0.2`, :math:`\epsilon = 10^{-4}` and
     :math:`\epsilon_m = 10^{-6}`; here they are the documented hyperparameters ``w_mean_rate``,
     ``soft_bound_scale``, ``soft_bound_eps`` and ``mean_eps`` with those defaults. SPAIC also
@@ -203,6 +205,8 @@ class MetaNearestOnlineSTDP(Rule):
         g.op_to_backend("drift", "reshape", ["drift"], shape=(n_post, 1))
         g.op_to_backend("rate", "mul", ["w_mean_rate", "Apre"])
         g.op_to_backend("drift", "mul", ["rate", "drift"])
+        # the drift is a batch mean: exposed as w_mean's change so data-parallel ranks agree
+        g.weight_change("drift", target="w_mean", reduction="mean")
         g.op_to_backend("w_mean", "sub", ["w_mean", "drift"])
         g.op_to_backend("w_mean_scaled", "mul", ["w_mean", "aw_mean"])
         g.op_to_backend("w_mean_avg", "mean", ["w_mean"])

@@ -104,3 +104,7 @@ __all__ = [
     "rule",
     "rules",
 ]
+
+from . import distributed  # noqa: E402 - after the names it uses; imports torch only when used
+
+__all__ += ["distributed"]

@@ -69,7 +69,7 @@ class Binding:
         self._avals = _build(self.rule, g)
         self._key = (rule_cls, self.params, pre_shape, post_shape, tuple(w.shape), self.dtype,
                      self.dt, mask is not None, self.backend.key)
-        self._seam_hooks: dict[str, Callable[[Any], Any]] = {}
+        self._seam_hooks: dict[str, Callable[[Any], Any]] = _Hooks()
         self._user_ops = any(callable(n.op) for n in g.nodes)
         self.check_finite = debug_enabled() if check_finite is None else check_finite
         self.S: dict[str, Any] = {"weight": w}
@@ -514,3 +514,15 @@ def _host(x: Any) -> np.ndarray:
 def _is_train(value: Any, n: int, shape: tuple[int, ...]) -> bool:
     s = tuple(getattr(value, "shape", np.shape(value)))
     return len(s) == len(shape) + 1 and s[0] == n
+
+
+class _Hooks(dict[str, Callable[[Any], Any]]):
+    """Seam hooks by target; a target without a hook passes its change through unchanged
+    (a rule may declare several seams and a caller hook only some of them)."""
+
+    def __missing__(self, target: str) -> Callable[[Any], Any]:
+        return _identity
+
+
+def _identity(x: Any) -> Any:
+    return x

@@ -91,10 +91,15 @@ class VarDecl:
 
 @dataclass(frozen=True)
 class Seam:
-    """The value a rule declares as the change of a learned variable (see DESIGN: the seam)."""
+    """The value a rule declares as the change of a learned variable (see DESIGN: the seam).
+
+    ``reduction`` says how the change was reduced over the batch (``"sum"`` or ``"mean"``),
+    so that data-parallel learning reduces it the same way across processes.
+    """
 
     value: Value
     target: str
+    reduction: str = "sum"
 
 
 class Graph:
@@ -279,25 +284,31 @@ class Graph:
                                tuple(sorted(attrs.items())), self._phase))
         return new[0] if len(new) == 1 else tuple(new)
 
-    def weight_change(self, name: str, target: str = "weight") -> Value:
+    def weight_change(self, name: str, target: str = "weight",
+                      reduction: str = "sum") -> Value:
         """Mark the latest value of ``name`` as the change of ``target`` (the seam).
 
         Bindings may intercept it there (accumulate, all-reduce, write to ``.grad``) before
         the rule's own ops apply it; the returned handle is what those ops must read.
+        ``target`` is a learned value, or a persistent one that ``reset()`` keeps (``fixed``).
+        ``reduction`` is how the change was reduced over the batch: ``"sum"`` or ``"mean"``.
         """
+        if reduction not in ("sum", "mean"):
+            raise RuleValidationError(self.rule, f"weight_change() reduction must be 'sum' or "
+                                      f"'mean', got {reduction!r}", variable=target)
         src = self._operand(name, "weight_change")
         if not isinstance(src, Value):
             raise RuleValidationError(self.rule, "the weight change must be a graph value",
                                       variable=name)
         decl = self.variables.get(target)
-        if decl is None or decl.kind != "learned":
+        if decl is None or decl.kind not in ("learned", "fixed"):
             raise RuleValidationError(self.rule, "weight_change() target must be a learned "
                                       "variable", variable=target)
         if self.masked and target == "weight":
             src = self.op_to_backend(name, "mul", [src, Value("mask", 0)])  # type: ignore[assignment]
         out = self.op_to_backend(name, "seam", [src], target=target)
         assert isinstance(out, Value)
-        self.seams.append(Seam(out, target))
+        self.seams.append(Seam(out, target, reduction))
         return out
 
     def finish(self) -> None:
