@@ -84,11 +84,10 @@ class SongAbbottSTDP(Rule):
         g.op_to_backend("a_post", "add", ["a_post",
                                           g.op_to_backend("jump", "mul", ["Apost", "post"])])
         ltp = g.op_to_backend("ltp", "mat_mult_pre", ["post", "a_pre"])
-        dw = g.weight_change(g.op_to_backend("dw", "add", [ltd, ltp]).name)  # type: ignore
-        g.op_to_backend("weight", "add", ["weight", ltd])
-        clamp(g, "weight", 0.0, "wmax")
-        g.op_to_backend("weight", "add", ["weight", g.op_to_backend("rest", "sub", [dw, ltd])])
-        clamp(g, "weight", 0.0, "wmax")
+        # each pathway's change is a seam of its own, applied and clipped in Brian2's order
+        for change in (ltd, ltp):
+            g.op_to_backend("weight", "add", ["weight", g.weight_change(change.name)])  # type: ignore[union-attr]
+            clamp(g, "weight", 0.0, "wmax")
 
 
 RULES = [SongAbbottSTDP]

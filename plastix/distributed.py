@@ -189,7 +189,7 @@ class DataParallel:
     def _broadcast_replicated(self, per_sample: set[str]) -> None:
         """Rank 0's learned values (and other state without a batch axis) for everyone."""
         src = 0 if self.group is None else self.dist.get_global_rank(self.group, 0)
-        for name, arr in self.binding.S.items():
+        for name, arr in self.binding.arrays.items():
             if name in per_sample:
                 continue
             tensor, back = self._tensor(arr)

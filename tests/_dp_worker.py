@@ -153,7 +153,7 @@ def equivalence(name: str, rank: int, every: int = 1, cut: int = BATCH // 2,
     pending = dp.pending
     dp.close()
     diffs = {}  # every array: learned values whole, per-sample state against this rank's slice
-    for k, v in syn.S.items():
+    for k, v in syn.arrays.items():
         theirs = np.asarray(ref.S[k], dtype=np.float64)
         if theirs.shape != v.shape:  # per-sample state: this rank's samples along the batch axis
             axis = [a != b for a, b in zip(theirs.shape, v.shape, strict=True)].index(True)
@@ -161,7 +161,7 @@ def equivalence(name: str, rank: int, every: int = 1, cut: int = BATCH // 2,
         diffs[k] = _diff(np.asarray(v, dtype=np.float64), theirs)
     start = _bind(learner, data["w"], BATCH, data["options"])  # how far the reference moved
     moved = max(_diff(np.asarray(start.S[k], dtype=np.float64),
-                      np.asarray(v, dtype=np.float64)) for k, v in ref.S.items())
+                      np.asarray(v, dtype=np.float64)) for k, v in ref.arrays.items())
     scale = float(np.max(np.abs(np.asarray(ref.weight, dtype=np.float64))))
     return {"diffs": diffs, "moved": moved, "scale": scale, "pending": pending,
             "reduce_seconds": dp.reduce_seconds, "reductions": dp.reductions}

@@ -95,8 +95,9 @@ def test_names_and_docs() -> None:
     assert "taupre" in px.info("song_abbott_stdp") and "ms" in px.info("song_abbott_stdp")
 
 
-def test_the_seam_carries_both_pathways(backend: str) -> None:
-    # an intercept sees the summed change of both pathways; an identity hook changes nothing
+def test_each_pathway_is_a_seam(backend: str) -> None:
+    # an intercept sees each pathway's change, depression then potentiation (Brian2's order),
+    # so a data-parallel all-reduce can apply each before its own clip; identity: no change
     seen = []
 
     def hook(dw: object) -> object:
@@ -114,4 +115,6 @@ def test_the_seam_carries_both_pathways(backend: str) -> None:
         runs.append(to_numpy(syn.weight))
     np.testing.assert_allclose(runs[1], runs[0], rtol=1e-15)
     d = math.exp(-1 / 20)
-    np.testing.assert_allclose(seen[1], [[1e-4 * d, 1e-4]], rtol=1e-12)
+    assert len(seen) == 4  # two steps, two pathways each
+    np.testing.assert_array_equal(seen[2], [[0.0, 0.0]])  # no post spike before: no LTD
+    np.testing.assert_allclose(seen[3], [[1e-4 * d, 1e-4]], rtol=1e-12)
