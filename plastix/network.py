@@ -51,6 +51,7 @@ class PoissonEncoder:
     counted by the encoder, so two encoders with one seed give the same trains on any backend.
 
     >>> import numpy as np
+    >>> from plastix.network import PoissonEncoder
     >>> enc = PoissonEncoder(seed=1)
     >>> s = enc(np.full((2, 5), 1000.0))   # 1 kHz with dt = 1 ms: always spikes
     >>> s.tolist()
