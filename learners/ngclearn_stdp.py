@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from plastix._errors import HyperparameterError
 from plastix._graph import Graph
 from plastix._rule import Rule, param, rule
 
@@ -115,6 +116,9 @@ class ExpSTDP(Rule):
         if p.decay_type == "exp":
             decay = decay_factor(g, "trace_decay", "tau_tr")
         elif p.decay_type == "lin":
+            if g.dt > p.tau_tr:  # the factor 1 - dt/tau_tr would be negative: traces blow up
+                raise HyperparameterError(self.name, "tau_tr", f"linear decay needs tau_tr >= "
+                                          f"dt ({g.dt} ms), got {p.tau_tr!r}")
             ratio = g.op_to_backend("trace_decay", "div", ["dt", "tau_tr"])
             decay = g.op_to_backend("trace_decay", "sub", [1.0, ratio])
         else:

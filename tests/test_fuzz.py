@@ -120,16 +120,18 @@ def _bind(s: dict[str, Any], backend: str) -> px.Binding:
     lo, hi = learner.hyperparameters.get("w_min"), learner.hyperparameters.get("w_max")
     if s["dtype"].startswith("int"):
         w = rng.integers(0, 100, shape)
-    elif isinstance(lo, float) and isinstance(hi, float) and np.isfinite(hi - lo):
-        # start inside the rule's own bounds: norse's multiplicative_pow takes
-        # (w_max - w) ** mu, NaN for a weight above w_max, as in norse itself
-        if not hi > lo:
-            reject()  # bounds pinning every weight to one value (SPAIC's meta rule then
-            # divides 0 by 0, as SPAIC does)
+    elif p.get("stdp_algorithm") == "multiplicative_pow":
+        # norse takes (w_max - w) ** mu: NaN for a weight above w_max, as in norse itself,
+        # so these weights start inside the rule's bounds
+        if not (np.isfinite(hi - lo) and hi > lo):
+            reject()
         w = rng.uniform(lo, hi, shape)
     else:
         w = rng.uniform(0.05, 0.95, shape)
-    return learner.bind(native(backend, w, s["dtype"]), batch_size=s["batch"])
+    try:
+        return learner.bind(native(backend, w, s["dtype"]), batch_size=s["batch"])
+    except px.HyperparameterError:  # in range alone, not with this dt (ngclearn's 'lin')
+        reject()
 
 
 def _signals(b: px.Binding) -> dict[str, Any]:

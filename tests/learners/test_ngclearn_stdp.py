@@ -134,3 +134,11 @@ def test_names_and_docs() -> None:
     assert px.Learner("ExpSTDPSynapse").name == "exp_stdp"
     text = px.info("exp_stdp")
     assert "tau_tr" in text and "transposed" in text and "resist_scale" in text
+
+
+def test_linear_trace_decay_needs_tau_at_least_dt() -> None:
+    learner = px.Learner("exp_stdp", A_plus=1.0, A_minus=1.0, exp_beta=1.0, decay_type="lin",
+                         tau_tr=0.5)
+    with pytest.raises(px.HyperparameterError, match=r"tau_tr.*tau_tr >= dt \(1.0 ms\)"):
+        learner.bind(np.full((2, 3), 0.5))
+    learner.bind(np.full((2, 3), 0.5), dt=0.5)  # 1 - dt/tau = 0: allowed
