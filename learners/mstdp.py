@@ -136,7 +136,9 @@ class MSTDP(_Florian):
 
 @dataclass(frozen=True)
 class _ETParams(_Common):
-    tc_e_trace: float = param(25.0, unit="ms", low=0, open_low=True,
+    # eligibility gains z / tc_e_trace each step: a time constant below a microsecond (far
+    # below any time step) would overflow it, so that is the floor
+    tc_e_trace: float = param(25.0, unit="ms", low=1e-3,
                               doc="tau_z: eligibility trace time constant")
 
 

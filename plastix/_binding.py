@@ -18,7 +18,15 @@ import numpy as np
 
 from ._checked import debug_enabled, guarded_step
 from ._compiler import CACHE, CompiledStep, compile_phase, update_constants
-from ._contract import as_checked, check_dt, check_train_length
+from ._contract import (
+    adopt,
+    as_checked,
+    check_dt,
+    check_train_length,
+    coerce_weight,
+    is_binary,
+    is_train,
+)
 from ._errors import ConversionWarning, PlastixError, RuleValidationError, StepInputError
 from ._graph import Graph
 from ._validate import validate
@@ -93,32 +101,7 @@ class Binding:
 
     # -- construction helpers -------------------------------------------------------------------
     def _coerce_weight(self, weight: Any) -> Any:
-        be = self.backend
-        if getattr(weight, "ndim", None) is None and not isinstance(weight, list | tuple):
-            raise StepInputError(self.rule_name, "weight", "an array", type(weight).__name__)
-        try:
-            shape = tuple(getattr(weight, "shape", None) or np.shape(weight))
-        except ValueError as exc:  # a ragged nested list
-            raise StepInputError(self.rule_name, "weight", "a rectangular array",
-                                 f"{type(weight).__name__} ({exc})") from None
-        if len(shape) < 2:
-            raise StepInputError(self.rule_name, "weight", "at least 2 dimensions",
-                                 f"shape {shape}")
-        host = weight
-        if not (be.is_native(weight) or isinstance(weight, np.ndarray | list | tuple)):
-            try:  # a weight of any array type is accepted (and copied)
-                host = _host(weight)
-            except Exception as exc:
-                raise StepInputError(self.rule_name, "weight", "an array readable on the host",
-                                     f"{be.describe(weight)} ({type(exc).__name__}: {exc})") \
-                    from None
-        w = as_checked(be, self.rule_name, "weight", host, shape, self.dtype, binary=False)
-        if getattr(weight, "requires_grad", False) and _storage(weight) != _storage(w):
-            warnings.warn(f"rule {self.rule_name!r}: the weight (a parameter) was converted "
-                          f"to {self.dtype} on {be.key}, so updates land in syn.weight, not in "
-                          "the parameter; bind a parameter of that dtype and device",
-                          ConversionWarning, stacklevel=4)
-        return w
+        return coerce_weight(self.backend, self.rule_name, weight, self.dtype)
 
     @property
     def check_finite(self) -> bool:
@@ -255,7 +238,7 @@ class Binding:
                 and type(pre) is np.ndarray and type(post) is np.ndarray \
                 and pre.dtype == fast and post.dtype == fast \
                 and pre.shape == self.graph.pre_shape and post.shape == self.graph.post_shape \
-                and _binary(pre) and _binary(post):
+                and is_binary(pre) and is_binary(post):
             # fast path: NumPy spikes of the right shape and dtype, all 0 or 1; anything
             # else goes through the checks, which name what is wrong
             self._compiled("step").fn(self.S, pre, post, self.t, self.seed, self._seam_hooks)
@@ -280,23 +263,16 @@ class Binding:
         self.t += 1
 
     def _adopt(self, x: Any, name: str) -> Any:
-        """An array of another library or device as this backend's array of the same dtype
-        (checks then see the values as given). Between NumPy and torch on the CPU that
-        shares memory; a transfer to or from a GPU warns, the first time per binding."""
-        be = self.backend
-        if not be.is_foreign(x):
-            return x
-        try:
-            converted = be.asarray(x, str(x.dtype).rpartition(".")[2])
-        except Exception as exc:  # a tensor without data (torch 'meta'), an odd dtype
-            raise StepInputError(self.rule_name, name, f"a {be.key} array or host data",
-                                 f"{be.describe(x)} ({type(exc).__name__}: {exc})") from None
-        if not self._warned_conversion and (be.device is not None or _on_gpu(x)):
+        """An array of another library or device as this backend's array (see
+        :func:`~plastix._contract.adopt`); a transfer between devices warns, once per binding."""
+        x, crossed = adopt(self.backend, self.rule_name, name, x)
+        if crossed and not self._warned_conversion:
             self._warned_conversion = True
-            warnings.warn(f"rule {self.rule_name!r}: step() converts {be.describe(x)} to a "
-                          f"{be.key} array on every call, which costs a transfer between "
+            be = self.backend
+            warnings.warn(f"rule {self.rule_name!r}: step() converts arrays of another device "
+                          f"to {be.key} arrays on every call, which costs a transfer between "
                           f"devices; pass {be.key} arrays", ConversionWarning, stacklevel=4)
-        return converted
+        return x
 
     def _coerce(self, x: Any, name: str, shape: tuple[int, ...], check_binary: bool) -> Any:
         return as_checked(self.backend, self.rule_name, name, x, shape, self.dtype,
@@ -334,7 +310,7 @@ class Binding:
         if check_train_length(self.rule_name, "post_train", post_train) != n:
             raise StepInputError(self.rule_name, "post_train", f"{n} steps like pre_train",
                                  f"{len(post_train)} steps")
-        per_step = {k: _is_train(v, n, self._signals[k].aval.shape)
+        per_step = {k: is_train(v, n, self._signals[k].aval.shape)
                     for k, v in signal_trains.items() if k in self._signals}
         steps: Iterable[int] = range(n)
         if progress or (progress is None and n >= PROGRESS_MIN_STEPS and sys.stderr.isatty()):
@@ -474,46 +450,6 @@ def _build(rule: Any, g: Graph) -> dict[str, Any]:
     except Exception as exc:
         raise RuleValidationError(g.rule, f"build() raised {type(exc).__name__}: {exc}") \
             from exc
-
-
-def _binary(x: np.ndarray) -> bool:
-    """Whether every entry is 0 or 1 (NaN and inf are not): on a few entries x(1-x) = 0 is
-    the cheapest test, on many the two comparisons are (they vectorise better)."""
-    if x.size <= 512:
-        return not np.count_nonzero(x * (1 - x))
-    return not bool(((x != 0) & (x != 1)).any())
-
-
-def _on_gpu(x: Any) -> bool:
-    """Whether ``x`` (a torch or CuPy array) lives on a GPU."""
-    from plastix.backends import array_library
-
-    if array_library(x) == "cupy":
-        return True
-    return getattr(getattr(x, "device", None), "type", "cpu") != "cpu"
-
-
-def _storage(x: Any) -> Any:
-    """The address of an array's first element (torch, NumPy or CuPy), else None."""
-    ptr = getattr(x, "data_ptr", None)
-    if callable(ptr):
-        return ptr()
-    interface = getattr(x, "__array_interface__", None) or \
-        getattr(x, "__cuda_array_interface__", None)
-    return interface["data"][0] if interface else None
-
-
-def _host(x: Any) -> np.ndarray:
-    if hasattr(x, "detach"):
-        return x.detach().cpu().numpy()
-    if hasattr(x, "get") and not isinstance(x, np.ndarray | dict):
-        return np.asarray(x.get())
-    return np.asarray(x)
-
-
-def _is_train(value: Any, n: int, shape: tuple[int, ...]) -> bool:
-    s = tuple(getattr(value, "shape", np.shape(value)))
-    return len(s) == len(shape) + 1 and s[0] == n
 
 
 class _Hooks(dict[str, Callable[[Any], Any]]):

@@ -4,18 +4,19 @@ Every check runs before anything is computed, on the value as the caller gave it
 cast, so a graded 0.5 is not silently truncated to a 0 spike by an integer rule). An array
 is accepted when it is native to the binding's backend (its array type, on its device) or
 plain host data (a NumPy array, a list, a number), which is copied to the backend. An array
-of another library or device is refused rather than moved behind the caller's back: that
-copy would happen every step, and a device mismatch usually means the caller bound the wrong
-learner.
+of another library or device is converted, as issue 3 asks (NumPy and torch on the CPU share
+memory; a transfer between devices warns once per binding), and one that cannot be read is
+refused.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
-from ._errors import StepInputError
+from ._errors import ConversionWarning, StepInputError
 
 #: Host data any backend accepts and copies: NumPy arrays and scalars, lists, numbers.
 HOST_TYPES = (np.ndarray, np.generic, list, tuple, int, float, bool)
@@ -114,3 +115,92 @@ def check_train_length(rule: str, name: str, train: Any) -> int:
     except TypeError:
         raise StepInputError(rule, name, "a time-first sequence of spike arrays",
                              type(train).__name__) from None
+
+
+def coerce_weight(backend: Any, rule: str, weight: Any, dtype: str) -> Any:
+    """The weight as a ``dtype`` array of ``backend``: any rectangular, finite, real array of
+    at least 2 dimensions (a native one is used in place, so updates land in it); a parameter
+    that has to be copied warns that its updates will land in the copy."""
+    be = backend
+    if getattr(weight, "ndim", None) is None and not isinstance(weight, list | tuple):
+        raise StepInputError(rule, "weight", "an array", type(weight).__name__)
+    try:
+        shape = tuple(getattr(weight, "shape", None) or np.shape(weight))
+    except ValueError as exc:  # a ragged nested list
+        raise StepInputError(rule, "weight", "a rectangular array",
+                             f"{type(weight).__name__} ({exc})") from None
+    if len(shape) < 2:
+        raise StepInputError(rule, "weight", "at least 2 dimensions",
+                             f"shape {shape}")
+    host = weight
+    if not (be.is_native(weight) or isinstance(weight, np.ndarray | list | tuple)):
+        try:  # a weight of any array type is accepted (and copied)
+            host = host_array(weight)
+        except Exception as exc:
+            raise StepInputError(rule, "weight", "an array readable on the host",
+                                 f"{be.describe(weight)} ({type(exc).__name__}: {exc})") \
+                from None
+    w = as_checked(be, rule, "weight", host, shape, dtype, binary=False)
+    if getattr(weight, "requires_grad", False) and storage_address(weight) != storage_address(w):
+        warnings.warn(f"rule {rule!r}: the weight (a parameter) was converted "
+                      f"to {dtype} on {be.key}, so updates land in syn.weight, not in "
+                      "the parameter; bind a parameter of that dtype and device",
+                      ConversionWarning, stacklevel=4)
+    return w
+
+
+def adopt(backend: Any, rule: str, name: str, x: Any) -> tuple[Any, bool]:
+    """An array of another library or device as ``backend``'s array of the same dtype (the
+    checks then see the values as given), and whether that crossed devices. NumPy and torch
+    on the CPU share memory; an array that cannot be read (a torch 'meta' tensor) is a
+    StepInputError."""
+    if not backend.is_foreign(x):
+        return x, False
+    try:
+        converted = backend.asarray(x, str(x.dtype).rpartition(".")[2])
+    except Exception as exc:  # a tensor without data (torch 'meta'), an odd dtype
+        raise StepInputError(rule, name, f"a {backend.key} array or host data",
+                             f"{backend.describe(x)} ({type(exc).__name__}: {exc})") from None
+    return converted, backend.device is not None or on_gpu(x)
+
+
+def is_binary(x: np.ndarray) -> bool:
+    """Whether every entry is 0 or 1 (NaN and inf are not): on a few entries x(1-x) = 0 is
+    the cheapest test, on many the two comparisons are (they vectorise better)."""
+    if x.size <= 512:
+        return not np.count_nonzero(x * (1 - x))
+    return not bool(((x != 0) & (x != 1)).any())
+
+
+def on_gpu(x: Any) -> bool:
+    """Whether ``x`` (a torch or CuPy array) lives on a GPU."""
+    from plastix.backends import array_library
+
+    if array_library(x) == "cupy":
+        return True
+    return getattr(getattr(x, "device", None), "type", "cpu") != "cpu"
+
+
+def storage_address(x: Any) -> Any:
+    """The address of an array's first element (torch, NumPy or CuPy), else None."""
+    ptr = getattr(x, "data_ptr", None)
+    if callable(ptr):
+        return ptr()
+    interface = getattr(x, "__array_interface__", None) or \
+        getattr(x, "__cuda_array_interface__", None)
+    return interface["data"][0] if interface else None
+
+
+def host_array(x: Any) -> np.ndarray:
+    """``x`` (NumPy, torch or CuPy) as a NumPy array on the host."""
+    if hasattr(x, "detach"):
+        return x.detach().cpu().numpy()
+    if hasattr(x, "get") and not isinstance(x, np.ndarray | dict):
+        return np.asarray(x.get())
+    return np.asarray(x)
+
+
+def is_train(value: Any, n: int, shape: tuple[int, ...]) -> bool:
+    """Whether ``value`` holds one value of ``shape`` per step of an ``n``-step run."""
+    s = tuple(getattr(value, "shape", np.shape(value)))
+    return len(s) == len(shape) + 1 and s[0] == n

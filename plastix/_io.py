@@ -44,7 +44,8 @@ _PREFIX = "array."
 def check_state_dict(b: Binding, sd: Any) -> tuple[dict[str, np.ndarray], int, int]:
     """Check ``sd`` against binding ``b`` without changing it: the host arrays to write, the
     step counter and the seed; StateDictError naming what does not fit."""
-    from ._binding import STATE_FORMAT, _host
+    from ._binding import STATE_FORMAT
+    from ._contract import host_array as _host
 
     rule = b.rule_name
 
@@ -132,7 +133,7 @@ def header(b: Binding) -> dict[str, Any]:
 
 def save(b: Binding, path: str | os.PathLike[str]) -> None:
     """Write ``b`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    from ._binding import _host
+    from ._contract import host_array as _host
 
     try:
         text = json.dumps(header(b), allow_nan=False)

@@ -36,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from ._binding import Binding, _host
+from ._binding import Binding
+from ._contract import host_array as _host
 from ._errors import PlastixError
 from ._sharding import ShardedSeed, additive_problem, analyse
 
