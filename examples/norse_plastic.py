@@ -5,7 +5,8 @@
 fire together (they share one Poisson source, each copy kept with probability 0.9); the other
 80 fire independently at the same rate. Pre-before-post pairs are more frequent among the
 correlated inputs, so their weights grow to the bound ``w_max`` while depression (20%
-stronger than potentiation) wears the others down: the printed mean weights of the two groups diverge.
+stronger than potentiation) wears the others down: the printed mean weights of the two
+groups diverge.
 
 The neurons are norse's ``LIFCell`` when norse is installed, else the same current-based LIF
 equations written here in torch (``TorchLIF``). The same loop runs twice: the layer learning

@@ -213,10 +213,16 @@ def _where(w: torch.Tensor) -> tuple[Any, ...]:
 
 def _bounds(hyper: dict[str, Any], default: tuple[float, float] = (0.0, 1.0)
             ) -> tuple[float, float]:
-    low = hyper.get("w_min")
-    high = hyper.get("w_max", hyper.get("wmax", hyper.get("w_bound")))
-    ok = [v is not None and not isinstance(v, bool) and math.isfinite(v) for v in (low, high)]
-    return (float(low) if ok[0] else default[0], float(high) if ok[1] else default[1])
+    """The rule's finite weight bounds (``w_min``; ``w_max``, ``wmax`` or ``w_bound``),
+    ``default`` where it has none."""
+    high = next((hyper[k] for k in ("w_max", "wmax", "w_bound") if k in hyper), None)
+    return _finite(hyper.get("w_min"), default[0]), _finite(high, default[1])
+
+
+def _finite(value: Any, default: float) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return default
 
 
 def _batched(x: Any, n: int) -> Any:
