@@ -127,8 +127,12 @@ class PlasticLinear(nn.Module):
         return self
 
     def _to_grad(self, dw: Any) -> Any:
-        # kept until the step has succeeded: a step that fails is undone, its change dropped
-        self._pending = dw.detach().clone()
+        # kept until the step has succeeded: a step that fails is undone, its change dropped;
+        # a rule may change the weight through several seams in one step: they add up
+        if self._pending is None:
+            self._pending = dw.detach().clone()
+        else:
+            self._pending.add_(dw)
         return torch.zeros_like(dw)
 
     # -- the two calls of a time step ------------------------------------------------------------

@@ -255,3 +255,34 @@ def test_set_changes_a_rate_and_survives_a_move() -> None:
 def test_importing_plastix_does_not_import_the_torch_module() -> None:
     code = "import sys, plastix; assert 'plastix.torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_grad_mode_sums_a_rule_that_changes_the_weight_twice_per_step() -> None:
+    from dataclasses import dataclass
+
+    from plastix.registry import RULES
+
+    @px.register("two_seam_torch_test", provider="torch-module-tests")
+    class TwoSeams(px.Rule):
+        """Potentiates by the pair count, then depresses by half of it, in two seams."""
+
+        @dataclass(frozen=True)
+        class Params:
+            eta: float = px.param(0.1)
+
+        def build(self, g: px.Graph) -> None:
+            g.op_to_backend("up", "mat_mult_pre", ["post", "pre"])
+            g.op_to_backend("up", "mul", ["up", "eta"])
+            g.op_to_backend("down", "mul", ["up", -0.5])
+            g.op_to_backend("weight", "add", ["weight", g.weight_change("up")])
+            g.op_to_backend("weight", "add", ["weight", g.weight_change("down")])
+
+    try:
+        layer = PlasticLinear(2, 2, "two_seam_torch_test", grad_mode=True)
+        layer(torch.tensor([[1.0, 0.0]]))
+        layer.learn(torch.tensor([[1.0, 1.0]]))
+        # up = 0.1 on column 0, down = -0.05 there: dw = 0.05, the grad is -0.05
+        expected = torch.tensor([[-0.05, 0.0], [-0.05, 0.0]])
+        torch.testing.assert_close(layer.weight.grad, expected)
+    finally:
+        RULES.remove_provider("torch-module-tests")
