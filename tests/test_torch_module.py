@@ -286,3 +286,22 @@ def test_grad_mode_sums_a_rule_that_changes_the_weight_twice_per_step() -> None:
         torch.testing.assert_close(layer.weight.grad, expected)
     finally:
         RULES.remove_provider("torch-module-tests")
+
+
+def test_signals_such_as_reward_reach_the_rule() -> None:
+    torch.manual_seed(7)
+    layer = PlasticLinear(4, 3, "mstdp", batch_size=2)
+    w0 = layer.weight.detach().numpy().copy()
+    syn = px.Learner("mstdp").bind(w0.copy(), batch_size=2)
+    pre, post = _spikes(5, 2, 4, seed=18), _spikes(5, 2, 3, seed=19)
+    rewards = [0.0, 1.0, -0.5, 2.0, 1.0]
+    for x, y, r in zip(pre, post, rewards, strict=True):
+        layer(x)
+        layer.learn(y, reward=torch.full((2,), r))
+        syn.step(x.numpy(), y.numpy(), reward=np.full(2, r, np.float32))
+    np.testing.assert_allclose(layer.weight.detach().numpy(), syn.weight, rtol=1e-6,
+                               atol=1e-7)
+    assert not np.allclose(syn.weight, w0)  # the rewards moved the weight
+    with pytest.raises(px.StepInputError, match="reward"):
+        layer(pre[0])
+        layer.learn(post[0])  # mstdp needs its reward every step
