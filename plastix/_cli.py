@@ -20,6 +20,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from .registry import RULES, ensure_loaded
 
     ensure_loaded()
+    if args.json:
+        print(_json([rule_record(e.name) for e in RULES]))
+        return 0
     rows = [(e.name, ", ".join(e.aliases) or "-", e.provider, find_rule(e.name).summary())
             for e in RULES]
     widths = [max(len(r[i]) for r in [("rule", "aliases", "provider", ""), *rows])
@@ -35,11 +38,55 @@ def _cmd_info(args: argparse.Namespace) -> int:
     from .registry import RULES
 
     cls = find_rule(args.name)
+    if args.json:
+        print(_json(rule_record(args.name)))
+        return 0
     entry = RULES.get(args.name)
     print(f"{cls.name}  (aliases: {', '.join(cls.aliases) or '-'}; provider: "
           f"{entry.provider if entry else '?'})\n")
     print(cls.describe())
     return 0
+
+
+def rule_record(name: str) -> dict[str, Any]:
+    """What ``plastix info NAME --json`` prints: the rule's names, provider, summary,
+    dtypes, hyperparameters (default, unit, meaning, range, choices) and docstring."""
+    import inspect
+
+    from ._learner import find_rule
+    from .registry import RULES
+
+    cls = find_rule(name)
+    entry = RULES.get(cls.name)
+    hyper = [{"name": f.name, "default": f.default,
+              **{k: f.metadata.get(k) for k in ("unit", "doc", "low", "high", "open_low",
+                                                "choices")}}
+             for f in cls.param_fields()]
+    return {"name": cls.name, "aliases": list(entry.aliases if entry else cls.aliases),
+            "provider": entry.provider if entry else None, "summary": cls.summary(),
+            "dtypes": list(cls.dtypes), "hyperparameters": hyper,
+            "param_aliases": {k: list(v) for k, v in cls.param_aliases.items()},
+            "rejected": dict(cls.rejected), "docstring": inspect.getdoc(cls) or ""}
+
+
+def _json(value: Any) -> str:
+    """Strict JSON: infinite and NaN numbers become the strings "inf", "-inf", "nan"."""
+    import json
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, np.generic):
+            v = v.item()
+        if isinstance(v, dict):
+            return {str(k): plain(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [plain(x) for x in v]
+        if isinstance(v, float) and not np.isfinite(v):
+            return str(v)
+        if isinstance(v, bool | int | float | str) or v is None:
+            return v
+        return repr(v)
+
+    return json.dumps(plain(value), indent=2, allow_nan=False)
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
@@ -143,9 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
                                      "by name, on NumPy, PyTorch or CuPy.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("list", help="list the registered rules")
+    p.add_argument("--json", action="store_true",
+                   help="print every rule's record (as 'info --json') as a JSON array")
     p.set_defaults(func=_cmd_list)
     p = sub.add_parser("info", help="equations, hyperparameters and reference of a rule")
     p.add_argument("name")
+    p.add_argument("--json", action="store_true", help="print it as a JSON object")
     p.set_defaults(func=_cmd_info)
     p = sub.add_parser("plugins", help="list the installed plugins and what they contribute")
     p.add_argument("--all", action="store_true", help="include the built-in plugins")
