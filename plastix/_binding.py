@@ -6,7 +6,6 @@ the state and the step counter exactly as they were.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import os
 import sys
@@ -58,7 +57,6 @@ class Binding:
             raise StepInputError(self.rule_name, "batch_size", "a positive int",
                                  repr(batch_size))
         self.batch_size = batch_size
-        self._shape_options = dict(shape_options or {})
         self._warned_conversion = False
         w = self._coerce_weight(weight)
         rule_cls = learner.rule_cls
@@ -69,12 +67,9 @@ class Binding:
         except (ValueError, TypeError) as exc:
             raise StepInputError(self.rule_name, "weight", str(exc), str(tuple(w.shape))) \
                 from None
-        self.rule = rule_cls(self.params)
-        g = Graph(self.rule_name, pre_shape=pre_shape, post_shape=post_shape,
-                  weight_shape=tuple(w.shape), dtype=self.dtype, dt=self.dt,
-                  params=dataclasses.asdict(self.params), mask=mask is not None)
+        self.rule, g, self._avals = self._make_graph(self.params, pre_shape, post_shape,
+                                                     tuple(w.shape), mask is not None)
         self.graph = g
-        self._avals = _build(self.rule, g)
         self._key = (rule_cls, self.params, pre_shape, post_shape, tuple(w.shape), self.dtype,
                      self.dt, mask is not None, self.backend.key)
         self._seam_hooks: dict[str, Callable[[Any], Any]] = _Hooks()
@@ -118,6 +113,25 @@ class Binding:
     def _guard(self) -> None:
         # user code (function ops, seam hooks) may raise mid-step: such steps are undoable
         self._guarded = self._check_finite or self._user_ops or bool(self._seam_hooks)
+
+    def _make_graph(self, params: Any, pre_shape: tuple[int, ...], post_shape: tuple[int, ...],
+                    weight_shape: tuple[int, ...], masked: bool
+                    ) -> tuple[Any, Graph, dict[str, Any]]:
+        """The rule with ``params``, its graph for these shapes, and the validated graph's
+        abstract values; whatever the rule's own code raises is a RuleValidationError."""
+        rule = self.learner.rule_cls(params)
+        g = Graph(self.rule_name, pre_shape=pre_shape, post_shape=post_shape,
+                  weight_shape=weight_shape, dtype=self.dtype, dt=self.dt,
+                  params=dataclasses.asdict(params), mask=masked)
+        try:
+            rule.build(g)
+            g.finish()
+            return rule, g, validate(g)
+        except PlastixError:
+            raise
+        except Exception as exc:
+            raise RuleValidationError(g.rule, f"build() raised {type(exc).__name__}: "
+                                      f"{exc}") from exc
 
     def _initial(self, name: str) -> Any:
         decl = self.graph.variables[name]
@@ -177,14 +191,9 @@ class Binding:
         step recompile; ``syn.source`` lists the constants.
         """
         params = self.learner.rule_cls.make_params(hyperparameters, base=self.params)
-        g = Graph(self.rule_name, pre_shape=self.graph.pre_shape,
-                  post_shape=self.graph.post_shape, weight_shape=self.graph.weight_shape,
-                  dtype=self.dtype, dt=self.dt, params=dataclasses.asdict(params),
-                  mask=self.graph.masked)
-        rule = self.learner.rule_cls(params)
-        rule.build(g)
-        g.finish()
-        avals = validate(g)
+        old = self.graph
+        rule, g, avals = self._make_graph(params, old.pre_shape, old.post_shape,
+                                          old.weight_shape, old.masked)
         for phase, step in list(self._steps.items()):
             if not update_constants(step, g, avals[phase], self.backend, phase):
                 del self._steps[phase]  # the code changed: recompiled on the next step
@@ -345,19 +354,9 @@ class Binding:
         already there. Seam hooks (:meth:`intercept`) are not carried over, since a hook is
         written for one array library.
         """
-        from plastix.backends import get_backend
+        from ._io import moved
 
-        target = get_backend(backend, device)
-        if target is self.backend:
-            return self
-        learner = copy.copy(self.learner)
-        learner.backend = target
-        host = {k: np.array(self.backend.to_numpy(v)) for k, v in self.S.items()}
-        moved = Binding(learner, host["weight"], batch_size=self.batch_size,
-                        mask=host.get("mask"), dt=self.dt, seed=self.seed, params=self.params,
-                        shape_options=self._shape_options)
-        moved.load_state_dict(self.state_dict())
-        return moved
+        return moved(self, backend, device)
 
     # -- views ----------------------------------------------------------------------------------
     @property
@@ -436,20 +435,6 @@ class Binding:
 
 def _dtype_name(x: Any) -> str:
     return str(x.dtype).rpartition(".")[2]
-
-
-def _build(rule: Any, g: Graph) -> dict[str, Any]:
-    """Build and validate ``rule``'s graph; whatever the rule's own code raises while doing
-    so is reported as a RuleValidationError naming the rule (the cause stays attached)."""
-    try:
-        rule.build(g)
-        g.finish()
-        return validate(g)
-    except PlastixError:
-        raise
-    except Exception as exc:
-        raise RuleValidationError(g.rule, f"build() raised {type(exc).__name__}: {exc}") \
-            from exc
 
 
 class _Hooks(dict[str, Callable[[Any], Any]]):

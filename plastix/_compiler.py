@@ -32,10 +32,7 @@ recompiles.
 from __future__ import annotations
 
 import keyword
-import threading
-import types
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -48,43 +45,7 @@ from ._buffers import plan_buffers
 from ._errors import RuleValidationError
 from ._graph import Const, Graph, Node, Operand, Value
 from ._ops import OPS, WEAK, Aval
-
-
-@dataclass(frozen=True)
-class CompiledStep:
-    """A lowered phase of a graph: its source, the function built from it and the namespace
-    (helpers and named constants) it runs in."""
-
-    phase: str
-    source: str
-    fn: Callable[..., None]
-    inputs: tuple[str, ...]
-    namespace: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def rebound(self) -> CompiledStep:
-        """The same code with its own copy of the namespace: the copy's constants can be
-        changed (:func:`update_constants`) without touching other bindings' steps."""
-        ns = dict(self.namespace)
-        fn = types.FunctionType(self.fn.__code__, ns, self.fn.__name__)
-        ns["step"] = fn
-        return replace(self, fn=fn, namespace=ns)
-
-    @property
-    def has_event_branch(self) -> bool:
-        return "_event_limit" in self.namespace
-
-    def set_sparse_bounds(self, on: bool) -> None:
-        """Clamp only the synapses an event-driven step touched (see ``Binding.sparse_bounds``)."""
-        if "_sparse_bounds" in self.namespace:
-            self.namespace["_sparse_bounds"] = bool(on)
-
-    def set_event_mode(self, mode: bool | None) -> None:
-        """Event-driven updates always (True), never (False) or by spike density (None)."""
-        if self.has_event_branch:
-            area = self.namespace["_event_area"]
-            self.namespace["_event_limit"] = (int(ev.EVENT_FRACTION * area) if mode is None
-                                              else 2 * area if mode else -1)
-
+from ._steps import CACHE, CompiledStep
 
 _RESERVED = {"S", "t", "seam", "seed", "xp", "pre", "post", "_scratch", "_alloc_scratch",
              "_event_limit", "_event_area", "_sparse_bounds", "_bounds_ok", "_blk",
@@ -401,30 +362,4 @@ def _render(g: Graph, node: Node, i: int, backend: Any, ref: Callable[[Operand],
     return f"{outs} = {tmpl.expr.format(*args, **fmt)}"
 
 
-class CompileCache:
-    """Compiled steps keyed by (graph fingerprint, backend, phase, seams); thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._steps: dict[Any, CompiledStep] = {}
-
-    def get(self, key: Any, make: Callable[[], CompiledStep]) -> CompiledStep:
-        with self._lock:
-            hit = self._steps.get(key)
-        if hit is not None:
-            return hit
-        step = make()
-        with self._lock:
-            return self._steps.setdefault(key, step)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._steps.clear()
-
-    def __len__(self) -> int:
-        return len(self._steps)
-
-
-CACHE = CompileCache()
-
-__all__ = ["CACHE", "WEAK", "CompiledStep", "compile_phase"]
+__all__ = ["CACHE", "WEAK", "CompiledStep", "compile_phase", "lower_phase", "update_constants"]

@@ -246,3 +246,23 @@ def load(path: str | os.PathLike[str], backend: str = "numpy", *, device: str | 
                      seed=sd["seed"], check_finite=check_finite, **options)
     b.load_state_dict(sd)
     return b
+
+
+def moved(b: Binding, backend: str, device: str | None = None) -> Binding:
+    """``b`` rebuilt on ``backend``/``device`` with a copy of its state (see Binding.to)."""
+    import copy
+
+    from plastix.backends import get_backend
+
+    from ._binding import Binding
+
+    target = get_backend(backend, device)
+    if target is b.backend:
+        return b
+    learner = copy.copy(b.learner)
+    learner.backend = target
+    host = {k: np.array(b.backend.to_numpy(v)) for k, v in b.arrays.items()}
+    new = Binding(learner, host["weight"], batch_size=b.batch_size, mask=host.get("mask"),
+                  dt=b.dt, seed=b.seed, params=b.params, shape_options=b.shape_options)
+    new.load_state_dict(b.state_dict())
+    return new
