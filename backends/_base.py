@@ -7,11 +7,15 @@ functions its templates call. It knows no rule.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 import numpy as np
+
+from plastix._contract import dtype_name
 
 from ._kernels import unfold
 from ._lowering import BASE_TABLE, Template
@@ -82,10 +86,24 @@ class Backend:
         return array_library(x) is not None and not self.is_native(x)
 
     # -- lowering -------------------------------------------------------------------------------
+    def step_context(self) -> AbstractContextManager[Any] | None:
+        """A context every generated step runs in (torch: ``no_grad``; CuPy: its device);
+        None (the default) for none."""
+        return None
+
     def prepare_step(self, fn: Callable[..., None]) -> Callable[..., None]:
-        """The generated step function as this backend runs it (for example under
-        ``torch.no_grad()``); the default runs it as it is."""
-        return fn
+        """The generated step function as this backend runs it: inside
+        :meth:`step_context` when the backend has one, else as it is."""
+        if self.step_context() is None:
+            return fn
+        context = self.step_context
+
+        @functools.wraps(fn)
+        def step(*args: Any, **kwargs: Any) -> None:
+            with context():  # type: ignore[union-attr]
+                fn(*args, **kwargs)
+
+        return step
 
     def template(self, op: str) -> Template | None:
         return self.table.get(op)
@@ -109,7 +127,7 @@ class Backend:
             "heaviside": lambda x: (x > 0).astype(x.dtype),
             "unfold": lambda x, kernel, stride, padding, dilation: unfold(
                 x, kernel, stride, padding, dilation, xp=xp,
-                zeros=lambda shape, like: self.full(shape, 0, str(like.dtype).rpartition(".")[2])),
+                zeros=lambda shape, like: self.full(shape, 0, dtype_name(like.dtype))),
             "assign": self.assign,
         }
 

@@ -9,7 +9,6 @@ create arrays differ (CuPy allocates on the current device and its ``arange`` ta
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -85,15 +84,8 @@ class CupyBackend(Backend):
         with self._device():
             return x.copy()
 
-    def prepare_step(self, fn: Callable[..., None]) -> Callable[..., None]:
-        device = self._device
-
-        @functools.wraps(fn)
-        def step(*args: Any, **kwargs: Any) -> None:
-            with device():
-                fn(*args, **kwargs)
-
-        return step
+    def step_context(self) -> Any:
+        return self._device()
 
     def helpers(self) -> dict[str, Callable[..., Any]]:
         cupy = self._cupy

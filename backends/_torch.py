@@ -16,7 +16,6 @@ the integer rule (``benchmarks/backends_quick.py --compile`` repeats the timing)
 
 from __future__ import annotations
 
-import functools
 import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -175,15 +174,8 @@ class TorchBackend(Backend):
         return f"{text} device={device}" if device is not None else text
 
     # -- lowering -------------------------------------------------------------------------------
-    def prepare_step(self, fn: Callable[..., None]) -> Callable[..., None]:
-        no_grad = self._torch.no_grad
-
-        @functools.wraps(fn)
-        def step(*args: Any, **kwargs: Any) -> None:
-            with no_grad():
-                fn(*args, **kwargs)
-
-        return step
+    def step_context(self) -> Any:
+        return self._torch.no_grad()
 
     def helpers(self) -> dict[str, Callable[..., Any]]:
         torch = self._torch

@@ -23,6 +23,7 @@ from ._contract import (
     check_dt,
     check_train_length,
     coerce_weight,
+    dtype_name,
     is_binary,
     is_train,
 )
@@ -416,7 +417,7 @@ class Binding:
         staged, t, seed = check_state_dict(self, sd)
         self.S.pop("_inbounds", None)  # the loaded weight may lie outside the bounds
         for k, host in staged.items():
-            self.backend.assign(self.S[k], self.backend.asarray(host, _dtype_name(self.S[k])))
+            self.backend.assign(self.S[k], self.backend.asarray(host, dtype_name(self.S[k].dtype)))
         self.t, self.seed = t, seed
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -431,10 +432,6 @@ class Binding:
         from ._io import read
 
         self.load_state_dict(read(path))
-
-
-def _dtype_name(x: Any) -> str:
-    return str(x.dtype).rpartition(".")[2]
 
 
 class _Hooks(dict[str, Callable[[Any], Any]]):

@@ -23,12 +23,17 @@ HOST_TYPES = (np.ndarray, np.generic, list, tuple, int, float, bool)
 _KINDS = {"b": "bool", "i": "int", "u": "int", "f": "float"}
 
 
+def dtype_name(dtype: Any) -> str:
+    """The plain name of a NumPy, torch or CuPy dtype (``torch.float32`` -> ``"float32"``)."""
+    return str(dtype).rpartition(".")[2]
+
+
 def dtype_kind(dtype: Any) -> str:
     """``"bool"``, ``"int"``, ``"float"`` or ``"other"`` for a NumPy, torch or CuPy dtype."""
     kind = getattr(dtype, "kind", None)
     if isinstance(kind, str):
         return _KINDS.get(kind, "other")
-    name = str(dtype).rpartition(".")[2]
+    name = dtype_name(dtype)
     if name == "bool":
         return "bool"
     if name.startswith(("float", "bfloat", "half", "double")):
@@ -157,7 +162,7 @@ def adopt(backend: Any, rule: str, name: str, x: Any) -> tuple[Any, bool]:
     if not backend.is_foreign(x):
         return x, False
     try:
-        converted = backend.asarray(x, str(x.dtype).rpartition(".")[2])
+        converted = backend.asarray(x, dtype_name(x.dtype))
     except Exception as exc:  # a tensor without data (torch 'meta'), an odd dtype
         raise StepInputError(rule, name, f"a {backend.key} array or host data",
                              f"{backend.describe(x)} ({type(exc).__name__}: {exc})") from None

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._contract import dtype_kind
+from ._contract import dtype_kind, dtype_name
 from ._errors import PlastixError, StateDictError
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def check_state_dict(b: Binding, sd: Any) -> tuple[dict[str, np.ndarray], int, i
             host = _host(v)
         except Exception as exc:
             raise fail(f"array {k!r} cannot be read ({type(exc).__name__}: {exc})") from None
-        want_shape, want_dtype = tuple(b.S[k].shape), str(b.S[k].dtype).rpartition(".")[2]
+        want_shape, want_dtype = tuple(b.S[k].shape), dtype_name(b.S[k].dtype)
         if host.shape != want_shape:
             raise fail(f"array {k!r}: shape {host.shape} does not match {want_shape}")
         if host.dtype.name != want_dtype:
@@ -126,7 +126,7 @@ def header(b: Binding) -> dict[str, Any]:
         "shape_options": {k: list(v) if isinstance(v, tuple) else v
                           for k, v in b.shape_options.items()},
         "masked": "mask" in b.S, "backend": b.backend.key,
-        "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype).rpartition(".")[2]}
+        "arrays": {k: {"shape": list(v.shape), "dtype": dtype_name(v.dtype)}
                    for k, v in b.arrays.items()},
     }
 

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from ._binding import Binding
+from ._contract import dtype_name
 from ._errors import HyperparameterError, UnknownRuleError
 from ._rule import Rule
 
@@ -51,7 +52,7 @@ class Learner:
         self.name = self.rule_cls.name
         self.params = self.rule_cls.make_params(hyperparameters)
         dtype = dtype if dtype is not None else self.rule_cls.dtypes[0]
-        dtype = str(dtype).rpartition(".")[2]
+        dtype = dtype_name(dtype)
         if dtype not in self.rule_cls.dtypes:
             raise HyperparameterError(self.name, "dtype", f"expected one of "
                                       f"{list(self.rule_cls.dtypes)}, got {dtype!r}")

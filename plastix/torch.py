@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ._binding import Binding
+from ._contract import dtype_name
 from ._errors import HyperparameterError, StepInputError
 from ._learner import Learner, find_rule
 
@@ -67,7 +68,7 @@ class PlasticLinear(nn.Module):
         self.batch_size, self.dt, self.seed = batch_size, dt, seed
         self.rule = rule_cls.name
         self.grad_mode = bool(grad_mode)
-        name = _dtype_name(dtype) if dtype is not None else rule_cls.dtypes[0]
+        name = dtype_name(dtype) if dtype is not None else rule_cls.dtypes[0]
         learner = Learner(self.rule, backend="torch", dtype=name, seed=seed, **hyperparameters)
         self._hyper = dataclasses.asdict(learner.params)
         torch_dtype = getattr(torch, learner.dtype)
@@ -101,7 +102,7 @@ class PlasticLinear(nn.Module):
         w = self.weight
         old = self._syn
         device = None if w.device.type == "cpu" else str(w.device)
-        learner = Learner(self.rule, backend="torch", device=device, dtype=_dtype_name(w.dtype),
+        learner = Learner(self.rule, backend="torch", device=device, dtype=dtype_name(w.dtype),
                           seed=self.seed, **self._hyper)
         syn = learner.bind(w, batch_size=self.batch_size, dt=self.dt, seed=self.seed)
         for name, array in syn.arrays.items():
@@ -207,8 +208,6 @@ class PlasticLinear(nn.Module):
                 f", grad_mode={self.grad_mode}")
 
 
-def _dtype_name(dtype: Any) -> str:
-    return str(dtype).rpartition(".")[2]
 
 
 def _where(w: torch.Tensor) -> tuple[Any, ...]:
