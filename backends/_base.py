@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from plastix._contract import dtype_name
+from plastix._runtime.contract import dtype_name
 
 from ._kernels import unfold
 from ._lowering import BASE_TABLE, Template

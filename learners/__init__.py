@@ -5,14 +5,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from plastix.registry.hookspecs import hookimpl
+import plastix as px
 
 #: Modules holding built-in rule families; each lists its rule classes in ``RULES``.
 FAMILIES = ("spaic", "integer_stdp", "norse_stdp", "ngclearn_stdp", "canns_stdp",
             "classic_stdp", "delay_stdp", "mstdp", "triplet_stdp")
 
 
-@hookimpl
+@px.hookimpl
 def register_rules(register: Any) -> None:
     """Built-in rules register through the same hook as plugins' rules."""
     for family in FAMILIES:

@@ -27,8 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plastix._errors import HyperparameterError
-from plastix._graph import Graph, Value
+import plastix as px
 
 #: The batch reductions known by name; anything else must be a function (see module doc).
 NAMED_REDUCTIONS = ("sum", "mean", "amax")
@@ -38,7 +37,7 @@ def check_reduction(rule: str, param: str, value: Any) -> None:
     """Raise HyperparameterError unless ``value`` is a named reduction or a function."""
     if callable(value) or value in NAMED_REDUCTIONS:
         return
-    raise HyperparameterError(rule, param, f"expected one of {list(NAMED_REDUCTIONS)} or a "
+    raise px.HyperparameterError(rule, param, f"expected one of {list(NAMED_REDUCTIONS)} or a "
                               f"function f(x, axis, *, xp), got {value!r}")
 
 
@@ -52,31 +51,31 @@ def reduce_batch(x: Any, how: Any, xp: Any, rule: str = "?") -> Any:
         return (getattr(xp, "amax", None) or xp.max)(x, axis=0)
     out = how(x, 0, xp=xp)
     if tuple(out.shape) != tuple(x.shape[1:]):
-        raise HyperparameterError(rule, "batch_reduction", f"the function must drop the batch "
+        raise px.HyperparameterError(rule, "batch_reduction", f"the function must drop the batch "
                                   f"axis: {tuple(x.shape)} -> {tuple(x.shape[1:])}, got "
                                   f"{tuple(out.shape)}")
     return out
 
 
-def decay(g: Graph, name: str, tau: str) -> Value:
+def decay(g: px.Graph, name: str, tau: str) -> px.Value:
     """The exact per-step decay :math:`e^{-\\Delta t/\\tau}` of the time constant ``tau`` (ms);
     folded to a constant when the graph is compiled."""
     ratio = g.op_to_backend(f"{name}_ratio", "div", ["dt", tau])
     ratio = g.op_to_backend(f"{name}_ratio", "neg", [ratio])
-    return g.op_to_backend(name, "exp", [ratio])  # type: ignore[return-value]
+    return g.op_to_backend(name, "exp", [ratio])
 
 
-def batch_reduce(g: Graph, name: str, x: str | Value, how: Any) -> Value:
+def batch_reduce(g: px.Graph, name: str, x: str | px.Value, how: Any) -> px.Value:
     """Append the reduction of ``x`` over the batch axis: a primitive for a named reduction,
     a function op otherwise."""
     if isinstance(how, str):
-        return g.op_to_backend(name, how, [x], axis=0)  # type: ignore[return-value]
+        return g.op_to_backend(name, how, [x], axis=0)
     rule = g.rule
 
     def batch_reduction(v: Any, *, xp: Any) -> Any:
         return reduce_batch(v, how, xp, rule)
 
-    return g.op_to_backend(name, batch_reduction, [x])  # type: ignore[return-value]
+    return g.op_to_backend(name, batch_reduction, [x])
 
 
 def routed_change(causal: Any, anticausal: Any, signal: Any, *, lr_causal: float,
@@ -142,9 +141,9 @@ def _minus(pos: Any, neg: Any, like: Any, xp: Any) -> Any:
     return -neg if pos is None else pos - neg
 
 
-def modulated_change(g: Graph, name: str, *, causal: str, anticausal: str, signal: str,
+def modulated_change(g: px.Graph, name: str, *, causal: str, anticausal: str, signal: str,
                      lr_causal: float, lr_anticausal: float, scale: float,
-                     reduction: Any) -> Value:
+                     reduction: Any) -> px.Value:
     """Append inferno's routed, reduced change (module docstring) as a function op."""
     rule = g.rule
 
@@ -152,6 +151,6 @@ def modulated_change(g: Graph, name: str, *, causal: str, anticausal: str, signa
         return routed_change(p, q, m, lr_causal=lr_causal, lr_anticausal=lr_anticausal,
                              scale=scale, reduction=reduction, xp=xp, rule=rule)
 
-    return g.op_to_backend(name, modulated_reduction,  # type: ignore[return-value]
+    return g.op_to_backend(name, modulated_reduction,
                            [causal, anticausal, signal])
 

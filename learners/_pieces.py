@@ -19,28 +19,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from plastix._graph import Graph, Value
+import plastix as px
 
-Ref = Any  # an op input: a name, a Value or a number
+Ref = Any  # an op input: a name, a px.Value or a number
 
 
-def decay_factor(g: Graph, name: str, tau: Ref) -> Value:
+def decay_factor(g: px.Graph, name: str, tau: Ref) -> px.Value:
     """The exact per-step decay :math:`e^{-dt/\\tau}` (folded to a constant when compiled)."""
     ratio = g.op_to_backend(name, "div", ["dt", tau])
-    return g.op_to_backend(name, "exp", [g.op_to_backend(name, "neg", [ratio])])  # type: ignore
+    return g.op_to_backend(name, "exp", [g.op_to_backend(name, "neg", [ratio])])
 
 
-def euler_trace(g: Graph, name: str, spikes: Ref, rate: Ref, amplitude: Ref) -> Value:
+def euler_trace(g: px.Graph, name: str, spikes: Ref, rate: Ref, amplitude: Ref) -> px.Value:
     """norse's forward-Euler low-pass trace, :math:`x \\leftarrow x + r\\,(a\\,s - x)`, with
     :math:`r = dt/\\tau` (so a spike adds :math:`r a`, not :math:`a`)."""
     drive = g.op_to_backend(f"{name}_drive", "mul", [amplitude, spikes])
     drive = g.op_to_backend(f"{name}_drive", "sub", [drive, name])
     drive = g.op_to_backend(f"{name}_drive", "mul", [rate, drive])
-    return g.op_to_backend(name, "add", [name, drive])  # type: ignore[return-value]
+    return g.op_to_backend(name, "add", [name, drive])
 
 
-def var_trace(g: Graph, name: str, spikes: Ref, decay: Ref, *, cumulative: bool,
-              a_delta: Ref, p_scale: Ref, gamma: Ref) -> Value:
+def var_trace(g: px.Graph, name: str, spikes: Ref, decay: Ref, *, cumulative: bool,
+              a_delta: Ref, p_scale: Ref, gamma: Ref) -> px.Value:
     """ngclearn's ``VarTrace``: decay first, then the spike.
 
     .. math:: \\tilde x = \\gamma\\, x\\, d, \\qquad
@@ -52,14 +52,14 @@ def var_trace(g: Graph, name: str, spikes: Ref, decay: Ref, *, cumulative: bool,
     kept = g.op_to_backend(f"{name}_kept", "mul", [kept, decay])
     if cumulative:
         jump = g.op_to_backend(f"{name}_jump", "mul", [spikes, a_delta])
-        return g.op_to_backend(name, "add", [kept, jump])  # type: ignore[return-value]
+        return g.op_to_backend(name, "add", [kept, jump])
     silent = g.op_to_backend(f"{name}_silent", "sub", [1.0, spikes])
     kept = g.op_to_backend(f"{name}_kept", "mul", [kept, silent])
     jump = g.op_to_backend(f"{name}_jump", "mul", [spikes, p_scale])
-    return g.op_to_backend(name, "add", [kept, jump])  # type: ignore[return-value]
+    return g.op_to_backend(name, "add", [kept, jump])
 
 
-def weight_dependence(g: Graph, kind: str, w_min: Ref, w_max: Ref, mu: Ref = 1.0,
+def weight_dependence(g: px.Graph, kind: str, w_min: Ref, w_max: Ref, mu: Ref = 1.0,
                       target: str = "weight") -> tuple[Ref, Ref]:
     """The factors :math:`(f_+(w), f_-(w))` that scale potentiation and depression, from the
     distances to the bounds :math:`u = w_{max} - w` and :math:`v = w - w_{min}`:
@@ -83,8 +83,8 @@ def weight_dependence(g: Graph, kind: str, w_min: Ref, w_max: Ref, mu: Ref = 1.0
             g.op_to_backend("f_minus", op, [down, *extra]))
 
 
-def trace(g: Graph, name: str, spikes: str | Value, decay: Any, kind: str = "cumulative",
-          amplitude: Any = 1.0) -> Value:
+def trace(g: px.Graph, name: str, spikes: str | px.Value, decay: Any, kind: str = "cumulative",
+          amplitude: Any = 1.0) -> px.Value:
     """Update the declared trace ``name`` from ``spikes`` with per-step factor ``decay``.
 
     ``amplitude`` is SPAIC's ``spike`` constant in the nearest form
@@ -92,15 +92,15 @@ def trace(g: Graph, name: str, spikes: str | Value, decay: Any, kind: str = "cum
     """
     decayed = g.op_to_backend(f"{name}_decayed", "mul", [name, decay])
     if kind == "cumulative":
-        return g.op_to_backend(name, "add", [spikes, decayed])  # type: ignore[return-value]
+        return g.op_to_backend(name, "add", [spikes, decayed])
     if kind == "nearest":
         keep = g.op_to_backend(f"{name}_keep", "sub", [amplitude, spikes])
-        return g.op_to_backend(name, "var_linear", [keep, decayed, spikes])  # type: ignore
+        return g.op_to_backend(name, "var_linear", [keep, decayed, spikes])
     raise ValueError(f"unknown trace kind {kind!r}")
 
 
-def pair_dw(g: Graph, name: str, *, pre: Any, post: Any, x_pre: Any, x_post: Any,
-            a_plus: Any, a_minus: Any) -> Value:
+def pair_dw(g: px.Graph, name: str, *, pre: Any, post: Any, x_pre: Any, x_post: Any,
+            a_plus: Any, a_minus: Any) -> px.Value:
     """The batch-summed pair term, as a weight change named ``name`` (n_post, n_pre):
 
     .. math:: \\Delta w = A_+\\, s_{post}^\\top x_{pre} - A_-\\, x_{post}^\\top s_{pre}
@@ -109,21 +109,21 @@ def pair_dw(g: Graph, name: str, *, pre: Any, post: Any, x_pre: Any, x_post: Any
     ltd = g.op_to_backend(f"{name}_ltd", "mat_mult_pre", [x_post, pre])
     ltp = g.op_to_backend(f"{name}_ltp", "mul", [a_plus, ltp])
     ltd = g.op_to_backend(f"{name}_ltd", "mul", [a_minus, ltd])
-    return g.op_to_backend(name, "sub", [ltp, ltd])  # type: ignore[return-value]
+    return g.op_to_backend(name, "sub", [ltp, ltd])
 
 
-def exp_dependence(g: Graph, beta: Ref, w_bound: Ref, target: str = "weight"
-                   ) -> tuple[Value, Value]:
+def exp_dependence(g: px.Graph, beta: Ref, w_bound: Ref, target: str = "weight"
+                   ) -> tuple[px.Value, px.Value]:
     """ngclearn's exponential weight dependence:
     :math:`(e^{-\\beta w}, e^{-\\beta (w_b - w)})`."""
     low = g.op_to_backend("e_w", "mul", [beta, target])
     gap = g.op_to_backend("e_gap", "sub", [w_bound, target])
     high = g.op_to_backend("e_gap", "mul", [beta, gap])
-    return (g.op_to_backend("e_w", "exp", [g.op_to_backend("e_w", "neg", [low])]),  # type: ignore
+    return (g.op_to_backend("e_w", "exp", [g.op_to_backend("e_w", "neg", [low])]),
             g.op_to_backend("e_gap", "exp", [g.op_to_backend("e_gap", "neg", [high])]))
 
 
-def bernoulli_mask(g: Graph, name: str, p: Ref, target: str = "weight") -> Value:
+def bernoulli_mask(g: px.Graph, name: str, p: Ref, target: str = "weight") -> px.Value:
     """A fixed 0/1 mask of ``target``'s shape, 1 with probability ``p``, drawn once from the
     binding's seed when the weight is bound (which it masks); kept by ``reset()``."""
     mask = g.variable_to_backend(name, g.weight_shape, reset=False)
@@ -137,8 +137,8 @@ def bernoulli_mask(g: Graph, name: str, p: Ref, target: str = "weight") -> Value
     return mask
 
 
-def conv_pair_dw(g: Graph, name: str, *, pre: Ref, post: Ref, x_pre: Ref, x_post: Ref,
-                 a_plus: Ref, a_minus: Ref, stride: Ref, padding: Ref, dilation: Ref) -> Value:
+def conv_pair_dw(g: px.Graph, name: str, *, pre: Ref, post: Ref, x_pre: Ref, x_post: Ref,
+                 a_plus: Ref, a_minus: Ref, stride: Ref, padding: Ref, dilation: Ref) -> px.Value:
     """The pair term of a convolution kernel ``weight`` (C_out, C_in, kh, kw), summed over the
     batch and over every output position :math:`k` (``unfold`` gives the input patches):
 
@@ -159,21 +159,21 @@ def conv_pair_dw(g: Graph, name: str, *, pre: Ref, post: Ref, x_pre: Ref, x_post
         terms.append(g.op_to_backend(f"{name}_{part}", "reshape", [term], shape=shape))
     ltp = g.op_to_backend(f"{name}_ltp", "mul", [a_plus, terms[0]])
     ltd = g.op_to_backend(f"{name}_ltd", "mul", [a_minus, terms[1]])
-    return g.op_to_backend(name, "sub", [ltp, ltd])  # type: ignore[return-value]
+    return g.op_to_backend(name, "sub", [ltp, ltd])
 
 
-def add_change(g: Graph, dw: str | Value, target: str = "weight") -> Value:
+def add_change(g: px.Graph, dw: str | px.Value, target: str = "weight") -> px.Value:
     """Declare ``dw`` the change of ``target`` (the seam) and apply it additively."""
     dw = g.weight_change(dw if isinstance(dw, str) else dw.name, target)
-    return g.op_to_backend(target, "add", [target, dw])  # type: ignore[return-value]
+    return g.op_to_backend(target, "add", [target, dw])
 
 
-def clamp(g: Graph, target: str, low: Any, high: Any) -> Value:
+def clamp(g: px.Graph, target: str, low: Any, high: Any) -> px.Value:
     """Hard bounds: :math:`w \\leftarrow \\min(\\max(w, w_{min}), w_{max})`."""
-    return g.op_to_backend(target, "clamp", [target, low, high])  # type: ignore[return-value]
+    return g.op_to_backend(target, "clamp", [target, low, high])
 
 
-def row_normalise(g: Graph, target: str, norm: Any) -> Value:
+def row_normalise(g: px.Graph, target: str, norm: Any) -> px.Value:
     """SPAIC's normalisation of each postsynaptic row to an L1 norm of ``norm``:
 
     .. math:: w_{ij} \\leftarrow w_{norm}\\, \\big(w_{ij} / \\textstyle\\sum_k |w_{ik}|\\big)
@@ -186,4 +186,4 @@ def row_normalise(g: Graph, target: str, norm: Any) -> Value:
     empty = g.op_to_backend(f"{target}_empty", "equal", [size, 0])
     size = g.op_to_backend(f"{target}_l1", "where", [empty, 1, size])
     scaled = g.op_to_backend(target, "div", [target, size])
-    return g.op_to_backend(target, "mul", [norm, scaled])  # type: ignore[return-value]
+    return g.op_to_backend(target, "mul", [norm, scaled])

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plastix._graph import Graph
-from plastix._rule import Rule, param, rule
+import plastix as px
 
 from ._pieces import add_change, clamp, pair_dw, trace
 
 
-@rule("canns_stdp", aliases=("canns", "STDPTrainer", "stdp_trainer"))
-class CannsSTDP(Rule):
+@px.rule("canns_stdp", aliases=("canns", "STDPTrainer", "stdp_trainer"))
+class CannsSTDP(px.Rule):
     r"""Trace STDP of canns's ``STDPTrainer`` (compiled path), weight (n_post, n_pre).
 
     .. math::
@@ -49,12 +48,12 @@ class CannsSTDP(Rule):
 
     @dataclass(frozen=True)
     class Params:
-        learning_rate: float = param(0.01, doc="global learning rate eta")
-        A_plus: float = param(0.005, doc="potentiation per post spike, times the pre trace")
-        A_minus: float = param(0.00525, doc="depression per pre spike, times the post trace")
-        w_min: float = param(0.0, unit="weight", doc="lower clip")
-        w_max: float = param(1.0, unit="weight", doc="upper clip")
-        trace_decay: float = param(0.95, low=0, high=1, doc="trace factor per step (canns's "
+        learning_rate: float = px.param(0.01, doc="global learning rate eta")
+        A_plus: float = px.param(0.005, doc="potentiation per post spike, times the pre trace")
+        A_minus: float = px.param(0.00525, doc="depression per pre spike, times the post trace")
+        w_min: float = px.param(0.0, unit="weight", doc="lower clip")
+        w_max: float = px.param(1.0, unit="weight", doc="upper clip")
+        trace_decay: float = px.param(0.95, low=0, high=1, doc="trace factor per step (canns's "
                                    "SpikingLayer default)")
 
     rejected = {"weight_attr": "a trainer option (the model attribute holding W); bind the "
@@ -62,7 +61,7 @@ class CannsSTDP(Rule):
                 "compiled": "plastix computes canns's compiled path (its default)"}
     binary_spikes = False
 
-    def build(self, g: Graph) -> None:
+    def build(self, g: px.Graph) -> None:
         g.variable_to_backend("x_pre", g.pre_shape)
         g.variable_to_backend("x_post", g.post_shape)
         trace(g, "x_pre", "pre", "trace_decay")

@@ -24,14 +24,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plastix._graph import Graph
-from plastix._rule import Rule, param, rule
+import plastix as px
 
 from ._pieces import clamp, decay_factor
 
 
-@rule("song_abbott_stdp", aliases=("brian2_stdp", "classic_stdp", "song_miller_abbott_stdp"))
-class SongAbbottSTDP(Rule):
+@px.rule("song_abbott_stdp", aliases=("brian2_stdp", "classic_stdp", "song_miller_abbott_stdp"))
+class SongAbbottSTDP(px.Rule):
     r"""All-to-all additive STDP with hard bounds [0, wmax] (Song, Miller and Abbott 2000;
     Brian2's ``examples/synapses/STDP.py``).
 
@@ -60,19 +59,19 @@ class SongAbbottSTDP(Rule):
 
     @dataclass(frozen=True)
     class Params:
-        Apre: float = param(1e-4, unit="weight", doc="pre trace increment per pre spike "
+        Apre: float = px.param(1e-4, unit="weight", doc="pre trace increment per pre spike "
                             "(potentiation)")
-        Apost: float = param(-1.05e-4, unit="weight", doc="post trace increment per post "
+        Apost: float = px.param(-1.05e-4, unit="weight", doc="post trace increment per post "
                              "spike (negative: depression)")
-        taupre: float = param(20.0, unit="ms", low=0, open_low=True, doc="pre trace time "
+        taupre: float = px.param(20.0, unit="ms", low=0, open_low=True, doc="pre trace time "
                               "constant")
-        taupost: float = param(20.0, unit="ms", low=0, open_low=True, doc="post trace time "
+        taupost: float = px.param(20.0, unit="ms", low=0, open_low=True, doc="post trace time "
                                "constant")
-        wmax: float = param(0.01, unit="weight", low=0, doc="upper bound (Brian2's gmax)")
+        wmax: float = px.param(0.01, unit="weight", low=0, doc="upper bound (Brian2's gmax)")
 
     param_aliases = {"gmax": ("wmax",)}
 
-    def build(self, g: Graph) -> None:
+    def build(self, g: px.Graph) -> None:
         g.variable_to_backend("a_pre", g.pre_shape)
         g.variable_to_backend("a_post", g.post_shape)
         g.op_to_backend("a_pre", "mul", ["a_pre", decay_factor(g, "decay_pre", "taupre")])
@@ -86,7 +85,7 @@ class SongAbbottSTDP(Rule):
         ltp = g.op_to_backend("ltp", "mat_mult_pre", ["post", "a_pre"])
         # each pathway's change is a seam of its own, applied and clipped in Brian2's order
         for change in (ltd, ltp):
-            g.op_to_backend("weight", "add", ["weight", g.weight_change(change.name)])  # type: ignore[union-attr]
+            g.op_to_backend("weight", "add", ["weight", g.weight_change(change.name)])
             clamp(g, "weight", 0.0, "wmax")
 
 

@@ -34,9 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from plastix._errors import HyperparameterError
-from plastix._graph import Graph, Value
-from plastix._rule import Rule, param, rule
+import plastix as px
 
 from ._modulation import check_reduction, modulated_change
 from ._pieces import add_change, clamp
@@ -46,13 +44,13 @@ _CUMULATIVE = ("inferno documents trace_mode ('cumulative' by default) but its c
                "plastix calls 'nearest', the only mode it accepts")
 
 
-class _DelayAdjusted(Rule):
+class _DelayAdjusted(px.Rule):
     """What both delay-adjusted rules check: trace_mode and the batch reduction."""
 
     @classmethod
     def make_params(cls, values: Mapping[str, Any], base: Any = None) -> Any:
         if values.get("trace_mode", "nearest") == "cumulative":
-            raise HyperparameterError(cls.name, "trace_mode", _CUMULATIVE)
+            raise px.HyperparameterError(cls.name, "trace_mode", _CUMULATIVE)
         if "batch_reduction" in values:
             check_reduction(cls.name, "batch_reduction", values["batch_reduction"])
         return super().make_params(values, base)
@@ -60,16 +58,16 @@ class _DelayAdjusted(Rule):
 
 @dataclass(frozen=True)
 class _SharedParams:
-    interp_tolerance: float = param(0.0, unit="ms", low=0, doc="|t_delta| at or below which "
+    interp_tolerance: float = px.param(0.0, unit="ms", low=0, doc="|t_delta| at or below which "
                                     "pre and post count as coincident")
-    trace_mode: str = param("nearest", choices=("nearest",),
+    trace_mode: str = px.param("nearest", choices=("nearest",),
                             doc="spike pairing: the most recent spike of each neuron")
-    batch_reduction: Any = param(  # noqa: RUF009 - a name or a function
+    batch_reduction: Any = px.param(  # noqa: RUF009 - a name or a function
         "sum", doc="'sum', 'mean', 'amax' or f(x, axis, *, xp)")
-    scale: float = param(1.0, doc="gamma: scale of every update; its absolute value is used")
+    scale: float = px.param(1.0, doc="gamma: scale of every update; its absolute value is used")
 
 
-@rule("delay_adjusted_mstdpd", aliases=("DelayAdjustedMSTDPD", "delay_adjusted_mstdp_delay"))
+@px.rule("delay_adjusted_mstdpd", aliases=("DelayAdjustedMSTDPD", "delay_adjusted_mstdp_delay"))
 class DelayAdjustedMSTDPD(_DelayAdjusted):
     r"""Reward-modulated learning of synaptic delays from the most recent spike times
     (inferno ``DelayAdjustedMSTDPD``).
@@ -121,16 +119,16 @@ class DelayAdjustedMSTDPD(_DelayAdjusted):
 
     @dataclass(frozen=True)
     class Params(_SharedParams):
-        lr_neg: float = param(-0.01, unit="ms", doc="eta_-: rate of the causal term "
+        lr_neg: float = px.param(-0.01, unit="ms", doc="eta_-: rate of the causal term "
                               "(t_delta >= 0); negative shortens the delay (Hebbian)")
-        lr_pos: float = param(0.01, unit="ms", doc="eta_+: rate of the anti-causal term "
+        lr_pos: float = px.param(0.01, unit="ms", doc="eta_+: rate of the anti-causal term "
                               "(t_delta < 0); positive lengthens the delay (Hebbian)")
-        tc_neg: float = param(20.0, unit="ms", low=0, open_low=True,
+        tc_neg: float = px.param(20.0, unit="ms", low=0, open_low=True,
                               doc="tau_-: time constant of the causal term")
-        tc_pos: float = param(20.0, unit="ms", low=0, open_low=True,
+        tc_pos: float = px.param(20.0, unit="ms", low=0, open_low=True,
                               doc="tau_+: time constant of the anti-causal term")
 
-    def build(self, g: Graph) -> None:
+    def build(self, g: px.Graph) -> None:
         g.learned("delay")
         spike_time_change(g, "dd", causal=("lr_neg", "tc_neg"), anticausal=("lr_pos", "tc_pos"),
                           delay="delay")
@@ -140,8 +138,8 @@ class DelayAdjustedMSTDPD(_DelayAdjusted):
         add_change(g, "dd", target="delay")
 
 
-def spike_time_change(g: Graph, name: str, *, causal: tuple[str, str],
-                      anticausal: tuple[str, str], delay: str) -> Value:
+def spike_time_change(g: px.Graph, name: str, *, causal: tuple[str, str],
+                      anticausal: tuple[str, str], delay: str) -> px.Value:
     """Append the modulated change ``name`` of both delay-adjusted rules: spike ages, the
     delay-adjusted :math:`t_\\Delta`, the causal and anti-causal magnitudes (rate and time
     constant named by ``causal`` and ``anticausal``) and inferno's routed batch reduction."""
@@ -180,7 +178,7 @@ def spike_time_change(g: Graph, name: str, *, causal: tuple[str, str],
                             reduction=p["batch_reduction"])
 
 
-@rule("delay_adjusted_mstdp", aliases=("DelayAdjustedMSTDP",))
+@px.rule("delay_adjusted_mstdp", aliases=("DelayAdjustedMSTDP",))
 class DelayAdjustedMSTDP(_DelayAdjusted):
     r"""Reward-modulated STDP of weights from the most recent spike times, adjusted for
     synaptic delays (inferno ``DelayAdjustedMSTDP``, the weight trainer beside the delay one).
@@ -205,18 +203,18 @@ class DelayAdjustedMSTDP(_DelayAdjusted):
 
     @dataclass(frozen=True)
     class Params(_SharedParams):
-        lr_pos: float = param(0.01, doc="eta_+: rate of the causal term (t_delta >= 0); "
+        lr_pos: float = px.param(0.01, doc="eta_+: rate of the causal term (t_delta >= 0); "
                               "positive potentiates (Hebbian)")
-        lr_neg: float = param(-0.01, doc="eta_-: rate of the anti-causal term (t_delta < 0); "
+        lr_neg: float = px.param(-0.01, doc="eta_-: rate of the anti-causal term (t_delta < 0); "
                               "negative depresses (Hebbian)")
-        tc_pos: float = param(20.0, unit="ms", low=0, open_low=True,
+        tc_pos: float = px.param(20.0, unit="ms", low=0, open_low=True,
                               doc="tau_+: time constant of the causal term")
-        tc_neg: float = param(20.0, unit="ms", low=0, open_low=True,
+        tc_neg: float = px.param(20.0, unit="ms", low=0, open_low=True,
                               doc="tau_-: time constant of the anti-causal term")
-        w_min: float = param(-math.inf, unit="weight", doc="lower clamp (-inf: none)")
-        w_max: float = param(math.inf, unit="weight", doc="upper clamp (inf: none)")
+        w_min: float = px.param(-math.inf, unit="weight", doc="lower clamp (-inf: none)")
+        w_max: float = px.param(math.inf, unit="weight", doc="upper clamp (inf: none)")
 
-    def build(self, g: Graph) -> None:
+    def build(self, g: px.Graph) -> None:
         g.signal("delay", g.weight_shape, default=0.0)
         spike_time_change(g, "dw", causal=("lr_pos", "tc_pos"),
                           anticausal=("lr_neg", "tc_neg"), delay="delay")

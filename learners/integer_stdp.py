@@ -18,15 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from plastix._errors import HyperparameterError
-from plastix._graph import Graph, Value
-from plastix._rule import Rule, param, rule
+import plastix as px
 
 from ._pieces import add_change, clamp
 
 
-def _stochastic_round(g: Graph, name: str, x: Value | str, shift: int, shape: tuple[int, ...]
-                      ) -> Value:
+def _stochastic_round(g: px.Graph, name: str, x: px.Value | str, shift: int, shape: tuple[int, ...]
+                      ) -> px.Value:
     """sr(x) of the integer array ``x`` broadcast to ``shape``, with fresh draws per element."""
     floor = g.op_to_backend(f"{name}_floor", "right_shift", [x, shift])
     frac = g.op_to_backend(f"{name}_frac", "bitwise_and", [x, (1 << shift) - 1])
@@ -35,11 +33,11 @@ def _stochastic_round(g: Graph, name: str, x: Value | str, shift: int, shape: tu
     u = g.op_to_backend(f"{name}_u", "cast", [u], dtype=g.dtype)
     up = g.op_to_backend(f"{name}_up", "less", [u, frac])
     up = g.op_to_backend(f"{name}_up", "cast", [up], dtype=g.dtype)
-    return g.op_to_backend(name, "add", [floor, up])  # type: ignore[return-value]
+    return g.op_to_backend(name, "add", [floor, up])
 
 
-@rule("postpreintstdp", aliases=("PostPreIntSTDP", "postpreint", "post_pre_int_stdp"))
-class PostPreIntSTDP(Rule):
+@px.rule("postpreintstdp", aliases=("PostPreIntSTDP", "postpreint", "post_pre_int_stdp"))
+class PostPreIntSTDP(px.Rule):
     r"""Pre- and post-synaptic STDP in integer arithmetic (SPAIC ``PostPreIntSTDP``).
 
     With integer traces :math:`x`, decay :math:`\lambda` (``trace_decay``) and shift
@@ -72,18 +70,18 @@ class PostPreIntSTDP(Rule):
 
     @dataclass(frozen=True)
     class Params:
-        trace_decay: int = param(31169, low=0, doc="trace decay numerator (31169 / 2**15 = "
+        trace_decay: int = px.param(31169, low=0, doc="trace decay numerator (31169 / 2**15 = "
                                  "0.951, tau = 20 steps)")
-        shift_spike_trace: int = param(15, low=0, high=30, doc="trace decay shift k_t")
-        trace_scale: int = param(127, low=0, doc="trace value set by a spike (x_max)")
-        max_threshold: int = param(4915, doc="post threshold above which a row is halved")
-        shift: int = param(14, low=0, high=30, doc="fractional bits k of the stochastic "
+        shift_spike_trace: int = px.param(15, low=0, high=30, doc="trace decay shift k_t")
+        trace_scale: int = px.param(127, low=0, doc="trace value set by a spike (x_max)")
+        max_threshold: int = px.param(4915, doc="post threshold above which a row is halved")
+        shift: int = px.param(14, low=0, high=30, doc="fractional bits k of the stochastic "
                            "rounding")
-        nu0: int = param(14, doc="pre-synaptic (on a pre spike) learning rate, in 2**-shift")
-        nu1: int = param(141, doc="post-synaptic (on a post spike) learning rate, in "
+        nu0: int = px.param(14, doc="pre-synaptic (on a pre spike) learning rate, in 2**-shift")
+        nu1: int = px.param(141, doc="post-synaptic (on a post spike) learning rate, in "
                          "2**-shift")
-        w_min: int = param(0, unit="weight (integer)", doc="lower clamp")
-        w_max: int = param(109, unit="weight (integer)", doc="upper clamp")
+        w_min: int = px.param(0, unit="weight (integer)", doc="lower clamp")
+        w_max: int = px.param(109, unit="weight (integer)", doc="upper clamp")
 
     dtypes = ("int32", "int64")
 
@@ -93,17 +91,17 @@ class PostPreIntSTDP(Rule):
         trace grows each step until it wraps around (found by the fuzz tests)."""
         p = params
         if p.trace_decay > 1 << p.shift_spike_trace:
-            raise HyperparameterError(cls.name, "trace_decay", f"expected at most "
+            raise px.HyperparameterError(cls.name, "trace_decay", f"expected at most "
                                       f"2**shift_spike_trace = {1 << p.shift_spike_trace} "
                                       f"(a decay factor <= 1), got {p.trace_decay}")
         x_max = p.trace_scale if p.shift_spike_trace > 0 else 1
         limit = 1 << (31 if dtype == "int32" else 63)
         for name in ("trace_decay", "nu0", "nu1"):
             if x_max * abs(getattr(p, name)) >= limit:
-                raise HyperparameterError(cls.name, name, f"trace_scale * {name} = "
+                raise px.HyperparameterError(cls.name, name, f"trace_scale * {name} = "
                                           f"{x_max * abs(getattr(p, name))} overflows {dtype}")
 
-    def build(self, g: Graph) -> None:
+    def build(self, g: px.Graph) -> None:
         p = self.p
         batch, n_pre = g.pre_shape
         n_post = g.post_shape[1]

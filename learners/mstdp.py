@@ -38,8 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from plastix._graph import Graph
-from plastix._rule import Rule, param, rule
+import plastix as px
 
 from ._modulation import batch_reduce, check_reduction, decay
 from ._pieces import add_change, clamp
@@ -47,20 +46,20 @@ from ._pieces import add_change, clamp
 
 @dataclass(frozen=True)
 class _Common:
-    nu: float = param(1.0, doc="gamma: learning rate (BindsNET's nu[0]; BindsNET has no "
+    nu: float = px.param(1.0, doc="gamma: learning rate (BindsNET's nu[0]; BindsNET has no "
                       "default and disables learning without one)")
-    a_plus: float = param(1.0, doc="A+: pre trace increment per pre spike")
-    a_minus: float = param(-1.0, doc="A-: post trace increment per post spike (signed)")
-    tc_plus: float = param(20.0, unit="ms", low=0, open_low=True, doc="tau+: pre trace")
-    tc_minus: float = param(20.0, unit="ms", low=0, open_low=True, doc="tau-: post trace")
-    batch_reduction: Any = param(  # noqa: RUF009 - a name or a function
+    a_plus: float = px.param(1.0, doc="A+: pre trace increment per pre spike")
+    a_minus: float = px.param(-1.0, doc="A-: post trace increment per post spike (signed)")
+    tc_plus: float = px.param(20.0, unit="ms", low=0, open_low=True, doc="tau+: pre trace")
+    tc_minus: float = px.param(20.0, unit="ms", low=0, open_low=True, doc="tau-: post trace")
+    batch_reduction: Any = px.param(  # noqa: RUF009 - a name or a function
         "sum", doc="'sum', 'mean', 'amax' or f(x, axis, *, xp) over r * eligibility")
-    weight_decay: float = param(0.0, low=0, high=1, doc="lambda_w: w *= 1 - lambda_w per step")
-    w_min: float = param(-math.inf, unit="weight", doc="lower clamp (-inf: none)")
-    w_max: float = param(math.inf, unit="weight", doc="upper clamp (inf: none)")
+    weight_decay: float = px.param(0.0, low=0, high=1, doc="lambda_w: w *= 1 - lambda_w per step")
+    w_min: float = px.param(-math.inf, unit="weight", doc="lower clamp (-inf: none)")
+    w_max: float = px.param(math.inf, unit="weight", doc="upper clamp (inf: none)")
 
 
-class _Florian(Rule):
+class _Florian(px.Rule):
     """What MSTDP and MSTDP-ET share: traces, eligibility, decay and clamping."""
 
     @classmethod
@@ -69,7 +68,7 @@ class _Florian(Rule):
             check_reduction(cls.name, "batch_reduction", values["batch_reduction"])
         return super().make_params(values, base)
 
-    def declare(self, g: Graph) -> tuple[int, int, int]:
+    def declare(self, g: px.Graph) -> tuple[int, int, int]:
         batch, n_pre = g.pre_shape
         n_post = g.post_shape[1]
         g.signal("reward", (batch,))
@@ -79,13 +78,13 @@ class _Florian(Rule):
         g.op_to_backend("reward_col", "reshape", ["reward"], shape=(batch, 1, 1))
         return batch, n_pre, n_post
 
-    def modulated(self, g: Graph, name: str, of: str) -> None:
+    def modulated(self, g: px.Graph, name: str, of: str) -> None:
         """The change nu * red_b(r * of), named ``name`` (scaled further by the caller)."""
         g.op_to_backend(name, "mul", ["reward_col", of])
         batch_reduce(g, name, name, self.p.batch_reduction)
         g.op_to_backend(name, "mul", ["nu", name])
 
-    def eligibility(self, g: Graph, batch: int, n_pre: int, n_post: int) -> None:
+    def eligibility(self, g: px.Graph, batch: int, n_pre: int, n_post: int) -> None:
         for x, s, a, tc in (("p_plus", "pre", "a_plus", "tc_plus"),
                             ("p_minus", "post", "a_minus", "tc_minus")):
             lam = decay(g, f"{x}_decay", tc)
@@ -99,7 +98,7 @@ class _Florian(Rule):
         ltd = g.op_to_backend("zeta_ltd", "mul", [cols["pre"], rows["p_minus"]])
         g.op_to_backend("eligibility", "add", [ltp, ltd])
 
-    def bound(self, g: Graph) -> None:
+    def bound(self, g: px.Graph) -> None:
         if self.p.weight_decay > 0:
             keep = g.op_to_backend("keep", "sub", [1.0, "weight_decay"])
             g.op_to_backend("weight", "mul", ["weight", keep])
@@ -107,7 +106,7 @@ class _Florian(Rule):
             clamp(g, "weight", "w_min", "w_max")
 
 
-@rule("mstdp", aliases=("MSTDP",))
+@px.rule("mstdp", aliases=("MSTDP",))
 class MSTDP(_Florian):
     r"""Reward-modulated STDP (Florian 2007), BindsNET ``MSTDP``.
 
@@ -126,7 +125,7 @@ class MSTDP(_Florian):
 
     Params = _Common
 
-    def build(self, g: Graph) -> None:
+    def build(self, g: px.Graph) -> None:
         batch, n_pre, n_post = self.declare(g)
         self.modulated(g, "dw", "eligibility")
         add_change(g, "dw")
@@ -138,11 +137,11 @@ class MSTDP(_Florian):
 class _ETParams(_Common):
     # eligibility gains z / tc_e_trace each step: a time constant below a microsecond (far
     # below any time step) would overflow it, so that is the floor
-    tc_e_trace: float = param(25.0, unit="ms", low=1e-3,
+    tc_e_trace: float = px.param(25.0, unit="ms", low=1e-3,
                               doc="tau_z: eligibility trace time constant")
 
 
-@rule("mstdpet", aliases=("MSTDPET", "mstdp_et"))
+@px.rule("mstdpet", aliases=("MSTDPET", "mstdp_et"))
 class MSTDPET(_Florian):
     r"""Reward-modulated STDP with eligibility trace (Florian 2007), BindsNET ``MSTDPET``.
 
@@ -160,7 +159,7 @@ class MSTDPET(_Florian):
 
     Params = _ETParams
 
-    def build(self, g: Graph) -> None:
+    def build(self, g: px.Graph) -> None:
         batch, n_pre, n_post = self.declare(g)
         g.variable_to_backend("e_trace", (batch, n_post, n_pre))
         lam = decay(g, "e_trace_decay", "tc_e_trace")

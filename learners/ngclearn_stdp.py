@@ -25,17 +25,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from plastix._errors import HyperparameterError
-from plastix._graph import Graph
-from plastix._rule import Rule, param, rule
+import plastix as px
 
 from ._pieces import add_change, bernoulli_mask, clamp, decay_factor, exp_dependence, var_trace
 
 _DECAYS = ("exp", "lin", "step")
 
 
-@rule("exp_stdp", aliases=("ExpSTDPSynapse", "ngclearn_exp_stdp"))
-class ExpSTDP(Rule):
+@px.rule("exp_stdp", aliases=("ExpSTDPSynapse", "ngclearn_exp_stdp"))
+class ExpSTDP(px.Rule):
     r"""Trace STDP with exponential weight dependence (ngclearn ``ExpSTDPSynapse``, Diehl and
     Cook's eq. 4), with ngclearn ``VarTrace`` traces computed in the rule.
 
@@ -76,38 +74,38 @@ class ExpSTDP(Rule):
 
     @dataclass(frozen=True)
     class Params:
-        A_plus: float = param(1.0, doc="strength of potentiation (LTP)")
-        A_minus: float = param(1.0, doc="strength of depression (LTD); <= 0 disables it")
-        exp_beta: float = param(1.0, unit="1/weight", doc="beta: strength of the exponential "
+        A_plus: float = px.param(1.0, doc="strength of potentiation (LTP)")
+        A_minus: float = px.param(1.0, doc="strength of depression (LTD); <= 0 disables it")
+        exp_beta: float = px.param(1.0, unit="1/weight", doc="beta: strength of the exponential "
                                 "weight dependence")
-        eta: float = param(1.0, doc="global learning rate")
-        pretrace_target: float = param(0.0, doc="x_tar: pre-trace target (higher -> lower "
+        eta: float = px.param(1.0, doc="global learning rate")
+        pretrace_target: float = px.param(0.0, doc="x_tar: pre-trace target (higher -> lower "
                                        "weights)")
-        w_bound: float = param(1.0, unit="weight", low=0, open_low=True,
+        w_bound: float = px.param(1.0, unit="weight", low=0, open_low=True,
                                doc="maximum weight")
-        eps: float = param(0.01, unit="weight", low=0, doc="clip margin: weights stay in "
+        eps: float = px.param(0.01, unit="weight", low=0, doc="clip margin: weights stay in "
                            "[eps, w_bound - eps] (ngclearn hard-codes 0.01)")
-        tau_w: float = param(0.0, unit="steps", low=0, doc="weight decay constant; ngclearn "
+        tau_w: float = px.param(0.0, unit="steps", low=0, doc="weight decay constant; ngclearn "
                              "computes W/tau_w and never applies it")
-        apply_tau_w: bool = param(False, doc="apply the documented decay -W/tau_w each step")
-        resist_scale: float = param(1.0, doc="scales ngclearn's forward output only; no "
+        apply_tau_w: bool = px.param(False, doc="apply the documented decay -W/tau_w each step")
+        resist_scale: float = px.param(1.0, doc="scales ngclearn's forward output only; no "
                                     "effect on learning")
-        p_conn: float = param(1.0, low=0, high=1, doc="connection probability of a fixed "
+        p_conn: float = px.param(1.0, low=0, high=1, doc="connection probability of a fixed "
                               "random mask (from the binding's seed); only in (0, 1)")
-        tau_tr: float = param(20.0, unit="ms", low=0, open_low=True,
+        tau_tr: float = px.param(20.0, unit="ms", low=0, open_low=True,
                               doc="VarTrace time constant of both traces")
-        a_delta: float = param(0.0, low=0, doc="VarTrace increment; 0: a spike resets the "
+        a_delta: float = px.param(0.0, low=0, doc="VarTrace increment; 0: a spike resets the "
                                "trace to P_scale")
-        P_scale: float = param(1.0, doc="VarTrace value set by a spike when a_delta = 0")
-        gamma_tr: float = param(1.0, doc="VarTrace extra decay factor per step")
-        decay_type: str = param("exp", choices=_DECAYS, doc="VarTrace decay: exp(-dt/tau), "
+        P_scale: float = px.param(1.0, doc="VarTrace value set by a spike when a_delta = 0")
+        gamma_tr: float = px.param(1.0, doc="VarTrace extra decay factor per step")
+        decay_type: str = px.param("exp", choices=_DECAYS, doc="VarTrace decay: exp(-dt/tau), "
                                 "1 - dt/tau, or 0 (the trace is the current pulse)")
 
         def __post_init__(self) -> None:
             if 2 * self.eps >= self.w_bound:
                 raise ValueError(f"w_bound ({self.w_bound}) must exceed 2 * eps ({self.eps})")
 
-    def build(self, g: Graph) -> None:
+    def build(self, g: px.Graph) -> None:
         p = self.p
         masked = 0.0 < p.p_conn < 1.0
         if masked:
@@ -117,7 +115,7 @@ class ExpSTDP(Rule):
             decay = decay_factor(g, "trace_decay", "tau_tr")
         elif p.decay_type == "lin":
             if g.dt > p.tau_tr:  # the factor 1 - dt/tau_tr would be negative: traces blow up
-                raise HyperparameterError(self.name, "tau_tr", f"linear decay needs tau_tr >= "
+                raise px.HyperparameterError(self.name, "tau_tr", f"linear decay needs tau_tr >= "
                                           f"dt ({g.dt} ms), got {p.tau_tr!r}")
             ratio = g.op_to_backend("trace_decay", "div", ["dt", "tau_tr"])
             decay = g.op_to_backend("trace_decay", "sub", [1.0, ratio])

@@ -47,9 +47,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from plastix._graph import Graph
-from plastix._ops import conv_output_size
-from plastix._rule import Rule, param, rule
+import plastix as px
 
 from ._pieces import add_change, clamp, conv_pair_dw, euler_trace, pair_dw, weight_dependence
 
@@ -59,26 +57,26 @@ _DEPENDENCE = dict(zip(ALGORITHMS, ("additive", "step", "pow", "relu"), strict=T
 
 @dataclass(frozen=True)
 class NorseParams:
-    a_pre: float = param(1.0, doc="drive of the pre trace by a pre spike (the jump is "
+    a_pre: float = px.param(1.0, doc="drive of the pre trace by a pre spike (the jump is "
                          "dt * tau_pre_inv * a_pre)")
-    a_post: float = param(1.0, doc="drive of the post trace by a post spike")
-    tau_pre_inv: float = param(20.0, unit="1/s", low=0, doc="inverse time constant of the "
+    a_post: float = px.param(1.0, doc="drive of the post trace by a post spike")
+    tau_pre_inv: float = px.param(20.0, unit="1/s", low=0, doc="inverse time constant of the "
                                "pre trace (20 /s: tau = 50 ms); dt (ms) is divided by 1000")
-    tau_post_inv: float = param(20.0, unit="1/s", low=0, doc="inverse time constant of the "
+    tau_post_inv: float = px.param(20.0, unit="1/s", low=0, doc="inverse time constant of the "
                                 "post trace")
-    w_min: float = param(0.0, unit="weight", doc="lower bound")
-    w_max: float = param(1.0, unit="weight", doc="upper bound")
-    eta_plus: float = param(1e-3, doc="potentiation rate")
-    eta_minus: float = param(1e-3, doc="depression rate")
-    stdp_algorithm: str = param("additive", choices=ALGORITHMS, doc="weight dependence: "
+    w_min: float = px.param(0.0, unit="weight", doc="lower bound")
+    w_max: float = px.param(1.0, unit="weight", doc="upper bound")
+    eta_plus: float = px.param(1e-3, doc="potentiation rate")
+    eta_minus: float = px.param(1e-3, doc="depression rate")
+    stdp_algorithm: str = px.param("additive", choices=ALGORITHMS, doc="weight dependence: "
                                 "additive, additive_step, multiplicative_pow, "
                                 "multiplicative_relu")
-    mu: float = param(0.0, low=0, doc="exponent of multiplicative_pow (0 <= mu <= 1)")
-    hardbound: bool = param(True, doc="clip the weight to [w_min, w_max] after each step")
+    mu: float = px.param(0.0, low=0, doc="exponent of multiplicative_pow (0 <= mu <= 1)")
+    hardbound: bool = px.param(True, doc="clip the weight to [w_min, w_max] after each step")
 
 
-class _NorseRule(Rule):
-    def build(self, g: Graph) -> None:
+class _NorseRule(px.Rule):
+    def build(self, g: px.Graph) -> None:
         p = self.p
         g.variable_to_backend("x_pre", g.pre_shape)
         g.variable_to_backend("x_post", g.post_shape)
@@ -95,12 +93,12 @@ class _NorseRule(Rule):
         if p.hardbound:
             clamp(g, "weight", "w_min", "w_max")
 
-    def pair_term(self, g: Graph, a_plus: Any, a_minus: Any) -> None:
+    def pair_term(self, g: px.Graph, a_plus: Any, a_minus: Any) -> None:
         pair_dw(g, "dw", pre="pre", post="post", x_pre="x_pre", x_post="x_post",
                 a_plus=a_plus, a_minus=a_minus)
 
 
-@rule("norse_stdp", aliases=("stdp_step_linear", "norse"))
+@px.rule("norse_stdp", aliases=("stdp_step_linear", "norse"))
 class NorseSTDP(_NorseRule):
     r"""norse's STDP for a dense weight (``stdp_step_linear``), every ``stdp_algorithm``.
 
@@ -127,12 +125,12 @@ class NorseSTDP(_NorseRule):
 
 @dataclass(frozen=True)
 class NorseConvParams(NorseParams):
-    stride: int = param(1, low=1, doc="convolution stride")
-    padding: int = param(0, low=0, doc="convolution zero padding")
-    dilation: int = param(1, low=1, doc="convolution dilation")
+    stride: int = px.param(1, low=1, doc="convolution stride")
+    padding: int = px.param(0, low=0, doc="convolution zero padding")
+    dilation: int = px.param(1, low=1, doc="convolution dilation")
 
 
-@rule("norse_stdp_conv2d", aliases=("stdp_step_conv2d",))
+@px.rule("norse_stdp_conv2d", aliases=("stdp_step_conv2d",))
 class NorseSTDPConv2d(_NorseRule):
     r"""norse's STDP for a 2-d convolution kernel (``stdp_step_conv2d``).
 
@@ -163,14 +161,14 @@ class NorseSTDPConv2d(_NorseRule):
             raise ValueError(f"bind(..., pre_shape=(in_channels={weight_shape[1]}, H, W)), "
                              f"got pre_shape={pre_shape!r}")
         c_in, h, w = pre_shape
-        out = [conv_output_size(n, k, params.stride, params.padding, params.dilation)
+        out = [px.conv_output_size(n, k, params.stride, params.padding, params.dilation)
                for n, k in zip((h, w), weight_shape[2:], strict=True)]
         if min(out) < 1:
             raise ValueError(f"a kernel {tuple(weight_shape[2:])} that fits the padded input "
                              f"{(h, w)}")
         return (batch_size, c_in, h, w), (batch_size, weight_shape[0], *out)
 
-    def pair_term(self, g: Graph, a_plus: Any, a_minus: Any) -> None:
+    def pair_term(self, g: px.Graph, a_plus: Any, a_minus: Any) -> None:
         conv_pair_dw(g, "dw", pre="pre", post="post", x_pre="x_pre", x_post="x_post",
                      a_plus=a_plus, a_minus=a_minus, stride=self.p.stride,
                      padding=self.p.padding, dilation=self.p.dilation)

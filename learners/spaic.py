@@ -22,8 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from plastix._graph import Graph
-from plastix._rule import Rule, param, rule
+import plastix as px
 
 from ._pieces import add_change, clamp, pair_dw, row_normalise, trace
 
@@ -32,12 +31,12 @@ _DECAY_20 = math.exp(-1 / 20)
 
 
 def _bounds() -> tuple[float, float]:
-    return param(0.0, unit="weight", doc="lower clamp (SPAIC: 0)"), \
-        param(1.0, unit="weight", doc="upper clamp (SPAIC: 1)")
+    return px.param(0.0, unit="weight", doc="lower clamp (SPAIC: 0)"), \
+        px.param(1.0, unit="weight", doc="upper clamp (SPAIC: 1)")
 
 
-@rule("nearest_online_stdp", aliases=("nearest_online_STDP",))
-class NearestOnlineSTDP(Rule):
+@px.rule("nearest_online_stdp", aliases=("nearest_online_STDP",))
+class NearestOnlineSTDP(px.Rule):
     r"""Nearest-spike online STDP with per-step row normalisation (SPAIC ``nearest_online_STDP``).
 
     .. math::
@@ -58,13 +57,13 @@ class NearestOnlineSTDP(Rule):
 
     @dataclass(frozen=True)
     class Params:
-        Apost: float = param(1e-2, doc="potentiation on a post spike, times the pre trace")
-        Apre: float = param(1e-4, doc="depression on a pre spike, times the post trace")
-        trace_pre: float = param(_DECAY_20, low=0, high=1, doc="pre trace decay per step "
+        Apost: float = px.param(1e-2, doc="potentiation on a post spike, times the pre trace")
+        Apre: float = px.param(1e-4, doc="depression on a pre spike, times the post trace")
+        trace_pre: float = px.param(_DECAY_20, low=0, high=1, doc="pre trace decay per step "
                                  "(exp(-dt/tau), tau = 20 steps)")
-        trace_post: float = param(_DECAY_20, low=0, high=1, doc="post trace decay per step")
-        spike: float = param(1.0, doc="spike amplitude a in the trace update")
-        w_norm: float = param(78.4, unit="weight", low=0, open_low=True,
+        trace_post: float = px.param(_DECAY_20, low=0, high=1, doc="post trace decay per step")
+        spike: float = px.param(1.0, doc="spike amplitude a in the trace update")
+        w_norm: float = px.param(78.4, unit="weight", low=0, open_low=True,
                               doc="L1 norm of each post neuron's row after normalisation")
         w_min: float = _bounds()[0]
         w_max: float = _bounds()[1]
@@ -72,7 +71,7 @@ class NearestOnlineSTDP(Rule):
     param_aliases = {"trace_decay": ("trace_pre", "trace_post")}
     rejected = {"lr": _LR}
 
-    def build(self, g: Graph) -> None:
+    def build(self, g: px.Graph) -> None:
         g.variable_to_backend("x_pre", g.pre_shape)
         g.variable_to_backend("x_post", g.post_shape)
         trace(g, "x_pre", "pre", "trace_pre", "nearest", amplitude="spike")
@@ -84,8 +83,8 @@ class NearestOnlineSTDP(Rule):
         clamp(g, "weight", "w_min", "w_max")
 
 
-@rule("full_online_stdp", aliases=("full_online_STDP",))
-class FullOnlineSTDP(Rule):
+@px.rule("full_online_stdp", aliases=("full_online_STDP",))
+class FullOnlineSTDP(px.Rule):
     r"""All-to-all online STDP, normalised on the last step of a run (SPAIC ``full_online_STDP``).
 
     .. math::
@@ -104,18 +103,18 @@ class FullOnlineSTDP(Rule):
 
     @dataclass(frozen=True)
     class Params:
-        Apost: float = param(1e-2, doc="potentiation on a post spike, times the pre trace")
-        Apre: float = param(1e-4, doc="depression on a pre spike, times the post trace")
-        trace_decay: float = param(_DECAY_20, low=0, high=1,
+        Apost: float = px.param(1e-2, doc="potentiation on a post spike, times the pre trace")
+        Apre: float = px.param(1e-4, doc="depression on a pre spike, times the post trace")
+        trace_decay: float = px.param(_DECAY_20, low=0, high=1,
                                    doc="trace decay per step (exp(-dt/tau), tau = 20 steps)")
-        w_norm: float = param(78.4, unit="weight", low=0, open_low=True,
+        w_norm: float = px.param(78.4, unit="weight", low=0, open_low=True,
                               doc="L1 norm of each row after the final normalisation")
         w_min: float = _bounds()[0]
         w_max: float = _bounds()[1]
 
     rejected = {"lr": _LR}
 
-    def build(self, g: Graph) -> None:
+    def build(self, g: px.Graph) -> None:
         g.variable_to_backend("x_pre", g.pre_shape)
         g.variable_to_backend("x_post", g.post_shape)
         trace(g, "x_pre", "pre", "trace_decay", "cumulative")
@@ -128,8 +127,8 @@ class FullOnlineSTDP(Rule):
         clamp(g, "weight", "w_min", "w_max")
 
 
-@rule("meta_nearest_online_stdp", aliases=("Meta_nearest_online_STDP",))
-class MetaNearestOnlineSTDP(Rule):
+@px.rule("meta_nearest_online_stdp", aliases=("Meta_nearest_online_STDP",))
+class MetaNearestOnlineSTDP(px.Rule):
     r"""Nearest-spike STDP with soft bounds and homeostatic row means (SPAIC
     ``Meta_nearest_online_STDP``).
 
@@ -162,26 +161,26 @@ class MetaNearestOnlineSTDP(Rule):
 
     @dataclass(frozen=True)
     class Params:
-        Apost: float = param(1e-2, doc="potentiation on a post spike, times the pre trace")
-        Apre: float = param(1e-4, doc="depression on a pre spike; also scales the row-mean "
+        Apost: float = px.param(1e-2, doc="potentiation on a post spike, times the pre trace")
+        Apre: float = px.param(1e-4, doc="depression on a pre spike; also scales the row-mean "
                             "drift")
-        pre_decay: float = param(math.exp(-1 / 30), low=0, high=1,
+        pre_decay: float = px.param(math.exp(-1 / 30), low=0, high=1,
                                  doc="pre trace decay per step (tau = 30 steps)")
-        post_decay: float = param(math.exp(-1 / 200), low=0, high=1,
+        post_decay: float = px.param(math.exp(-1 / 200), low=0, high=1,
                                   doc="post trace decay per step (tau = 200 steps)")
-        w_min: float = param(0.0, unit="weight", doc="soft lower bound")
-        w_max: float = param(1.0, unit="weight", doc="soft upper bound")
-        w_mean_rate: float = param(0.1, low=0, doc="rho: drift rate of the row means")
-        soft_bound_scale: float = param(0.2, unit="weight", low=0,
+        w_min: float = px.param(0.0, unit="weight", doc="soft lower bound")
+        w_max: float = px.param(1.0, unit="weight", doc="soft upper bound")
+        w_mean_rate: float = px.param(0.1, low=0, doc="rho: drift rate of the row means")
+        soft_bound_scale: float = px.param(0.2, unit="weight", low=0,
                                         doc="beta: width of the soft bounds")
-        soft_bound_eps: float = param(1e-4, unit="weight", low=0, open_low=True,
+        soft_bound_eps: float = px.param(1e-4, unit="weight", low=0, open_low=True,
                                       doc="epsilon: floor of the distance to a bound")
-        mean_eps: float = param(1e-6, unit="weight", low=0, open_low=True,
+        mean_eps: float = px.param(1e-6, unit="weight", low=0, open_low=True,
                                 doc="floor of a row's mean weight in the rescaling")
 
     rejected = {"lr": _LR, "w_norm": "SPAIC sets w_norm = 1.2 for this rule and never uses it"}
 
-    def build(self, g: Graph) -> None:
+    def build(self, g: px.Graph) -> None:
         n_post = g.weight_shape[0]
         g.variable_to_backend("x_pre", g.pre_shape)
         g.variable_to_backend("x_post", g.post_shape)

@@ -30,9 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from plastix._errors import HyperparameterError
-from plastix._graph import Graph
-from plastix._rule import Rule, param, rule
+import plastix as px
 
 from ._modulation import decay
 from ._pieces import add_change, clamp
@@ -71,8 +69,8 @@ for _preset in PRESETS.values():
 UNVERIFIED = frozenset({"hippocampal_nearest_minimal"})
 
 
-@rule("triplet_stdp", aliases=("TripletSTDP", "pfister_triplet", "pfister_gerstner"))
-class TripletSTDP(Rule):
+@px.rule("triplet_stdp", aliases=("TripletSTDP", "pfister_triplet", "pfister_gerstner"))
+class TripletSTDP(px.Rule):
     r"""Triplet STDP (Pfister and Gerstner 2006), all-to-all or nearest-spike.
 
     .. math::
@@ -111,24 +109,24 @@ class TripletSTDP(Rule):
 
     @dataclass(frozen=True)
     class Params:
-        tau_plus: float = param(16.8, unit="ms", low=0, open_low=True,
+        tau_plus: float = px.param(16.8, unit="ms", low=0, open_low=True,
                                 doc="tau_+: pre detector r1 (pair LTP)")
-        tau_minus: float = param(33.7, unit="ms", low=0, open_low=True,
+        tau_minus: float = px.param(33.7, unit="ms", low=0, open_low=True,
                                  doc="tau_-: post detector o1 (pair LTD)")
-        tau_x: float = param(101.0, unit="ms", low=0, open_low=True,
+        tau_x: float = px.param(101.0, unit="ms", low=0, open_low=True,
                              doc="tau_x: pre detector r2 (triplet LTD)")
-        tau_y: float = param(125.0, unit="ms", low=0, open_low=True,
+        tau_y: float = px.param(125.0, unit="ms", low=0, open_low=True,
                              doc="tau_y: post detector o2 (triplet LTP)")
-        A2_plus: float = param(5e-10, low=0, doc="pair potentiation amplitude")
-        A3_plus: float = param(6.2e-3, low=0, doc="triplet potentiation amplitude")
-        A2_minus: float = param(7e-3, low=0, doc="pair depression amplitude (subtracted)")
-        A3_minus: float = param(2.3e-4, low=0, doc="triplet depression amplitude (subtracted)")
-        interaction: str = param(_A2A, choices=(_A2A, _NN),
+        A2_plus: float = px.param(5e-10, low=0, doc="pair potentiation amplitude")
+        A3_plus: float = px.param(6.2e-3, low=0, doc="triplet potentiation amplitude")
+        A2_minus: float = px.param(7e-3, low=0, doc="pair depression amplitude (subtracted)")
+        A3_minus: float = px.param(2.3e-4, low=0, doc="triplet depression amplitude (subtracted)")
+        interaction: str = px.param(_A2A, choices=(_A2A, _NN),
                                  doc="detector jump: +1 (all_to_all) or to 1 (nearest)")
-        preset: str | None = param(None, choices=(None, *PRESETS),
+        preset: str | None = px.param(None, choices=(None, *PRESETS),
                                    doc="a fitted parameter set by name (table above)")
-        w_min: float = param(-math.inf, unit="weight", doc="lower clamp (-inf: none)")
-        w_max: float = param(math.inf, unit="weight", doc="upper clamp (inf: none)")
+        w_min: float = px.param(-math.inf, unit="weight", doc="lower clamp (-inf: none)")
+        w_max: float = px.param(math.inf, unit="weight", doc="upper clamp (inf: none)")
 
     @classmethod
     def make_params(cls, values: Mapping[str, Any], base: Any = None) -> Any:
@@ -137,7 +135,7 @@ class TripletSTDP(Rule):
             preset = PRESETS[name]
             asked = values.get("interaction", preset["interaction"])
             if asked != preset["interaction"]:
-                raise HyperparameterError(cls.name, "interaction", f"preset {name!r} was "
+                raise px.HyperparameterError(cls.name, "interaction", f"preset {name!r} was "
                                           f"fitted with {preset['interaction']!r}, got "
                                           f"{asked!r}")
             if name in UNVERIFIED:
@@ -146,7 +144,7 @@ class TripletSTDP(Rule):
             values = {**preset, **values}
         return super().make_params(values, base)
 
-    def build(self, g: Graph) -> None:
+    def build(self, g: px.Graph) -> None:
         p = self.p
         detectors = (("r1", "pre", "tau_plus"), ("r2", "pre", "tau_x"),
                      ("o1", "post", "tau_minus"), ("o2", "post", "tau_y"))

@@ -7,9 +7,8 @@ True
 
 from __future__ import annotations
 
-from ._binding import Binding
-from ._checked import debug
-from ._delays import DelayLine
+from plastix.registry.hookspecs import hookimpl
+
 from ._errors import (
     BackendUnavailableError,
     ConversionWarning,
@@ -26,20 +25,21 @@ from ._errors import (
     UnknownRuleError,
 )
 from ._graph import Graph, Value
-from ._group import LearnerGroup
-from ._io import load
-from ._learner import Learner, find_rule
-from ._ops import OpSpec
+from ._ops import OpSpec, conv_output_size
 from ._rule import Rule, param, register, rule
-from ._trainer import SpikingLayer, STDPTrainer
-from .registry.hookspecs import hookimpl
-
-__version__ = "0.1.0"
+from ._runtime.binding import Binding
+from ._runtime.checked import debug
+from ._runtime.delays import DelayLine
+from ._runtime.group import LearnerGroup
+from ._runtime.io import load
+from ._runtime.learner import Learner, find_rule
+from ._runtime.trainer import SpikingLayer, STDPTrainer
+from ._version import __version__
 
 
 def rules(with_aliases: bool = False) -> list[str]:
     """The names of every registered rule (and their aliases when asked)."""
-    from .registry import RULES, ensure_loaded
+    from plastix.registry import RULES, ensure_loaded
 
     ensure_loaded()
     return RULES.names(with_aliases=with_aliases)
@@ -47,8 +47,9 @@ def rules(with_aliases: bool = False) -> list[str]:
 
 def ops() -> list[str]:
     """The names of every primitive op a rule's graph may use."""
+    from plastix.registry import ensure_loaded
+
     from ._ops import OPS
-    from .registry import ensure_loaded
 
     ensure_loaded()
     return OPS.names()
@@ -61,7 +62,7 @@ def info(name: str) -> str:
 
 def backend_names() -> list[str]:
     """The names of every registered backend (installed or not)."""
-    from .registry import BACKENDS, ensure_loaded
+    from plastix.registry import BACKENDS, ensure_loaded
 
     ensure_loaded()
     return BACKENDS.names()
@@ -92,7 +93,9 @@ __all__ = [
     "StepInputError",
     "UnknownRuleError",
     "Value",
+    "__version__",
     "backend_names",
+    "conv_output_size",
     "debug",
     "find_rule",
     "hookimpl",

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from ._errors import RuleValidationError
 from ._ops import DTYPES, Aval
@@ -245,6 +245,14 @@ class Graph:
         raise RuleValidationError(self.rule, f"an op input must be a name, a Value or a number, "
                                   f"got {type(ref).__name__}", op=op)
 
+    @overload
+    def op_to_backend(self, outputs: str, op: str | Callable[..., Any],
+                      inputs: Sequence[Any] = (), **attrs: Any) -> Value: ...
+
+    @overload
+    def op_to_backend(self, outputs: list[str] | tuple[str, ...], op: str | Callable[..., Any],
+                      inputs: Sequence[Any] = (), **attrs: Any) -> tuple[Value, ...]: ...
+
     def op_to_backend(self, outputs: str | Sequence[str], op: str | Callable[..., Any],
                       inputs: Sequence[Any] = (), **attrs: Any) -> Value | tuple[Value, ...]:
         """Append ``outputs = op(*inputs, **attrs)`` to the current phase.
@@ -305,7 +313,7 @@ class Graph:
             raise RuleValidationError(self.rule, "weight_change() target must be a learned "
                                       "variable", variable=target)
         if self.masked and target == "weight":
-            src = self.op_to_backend(name, "mul", [src, Value("mask", 0)])  # type: ignore[assignment]
+            src = self.op_to_backend(name, "mul", [src, Value("mask", 0)])
         out = self.op_to_backend(name, "seam", [src], target=target)
         assert isinstance(out, Value)
         self.seams.append(Seam(out, target, reduction))

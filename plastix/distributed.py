@@ -36,10 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from ._binding import Binding
-from ._contract import host_array as _host
+from plastix._compiler.sharding import ShardedSeed, additive_problem, analyse
+
 from ._errors import PlastixError
-from ._sharding import ShardedSeed, additive_problem, analyse
+from ._runtime.binding import Binding
+from ._runtime.contract import host_array as _host
 
 #: Timeout of a process group that plastix initialises itself (torchrun's environment).
 DEFAULT_TIMEOUT = datetime.timedelta(minutes=5)

@@ -32,9 +32,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .backends import get_backend
-from .backends._base import Backend
-from .backends._random import rand_bits
+from plastix.backends import get_backend
+from plastix.backends._base import Backend
+from plastix.backends._random import rand_bits
 
 _TWO32 = float(2**32)
 

@@ -23,10 +23,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._binding import Binding
-from ._contract import dtype_name
 from ._errors import HyperparameterError, StepInputError
-from ._learner import Learner, find_rule
+from ._runtime.binding import Binding
+from ._runtime.contract import dtype_name
+from ._runtime.learner import Learner, find_rule
 
 __all__ = ["PlasticLinear"]
 

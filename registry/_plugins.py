@@ -114,7 +114,8 @@ def _run_hooks(plugin: object, reg: Registrar, snapshot: _guard.Snapshot | None 
 
 
 def _load_builtins() -> None:
-    version = _version("plastix")
+    from plastix._version import __version__ as version
+
     for modname in _BUILTINS:
         module = importlib.import_module(modname)
         reg = Registrar(PluginInfo(modname, "plastix", version, builtin=True, kind="built in",
@@ -122,13 +123,6 @@ def _load_builtins() -> None:
         _run_hooks(module, reg)
         _STATE.plugins[modname] = reg.info
         _STATE.registrars[modname] = reg
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _load_entry_points(disabled: bool) -> list[str]:

@@ -107,7 +107,7 @@ class Registrar:
 
     def op(self, spec: Any, *, aliases: Iterable[str] = (),
            lowerings: Mapping[str, Any] | None = None, override: bool = False) -> None:
-        from plastix._compiler import CACHE
+        from plastix._compiler.lower import CACHE
         from plastix._ops import OPS, OpSpec
         from plastix.backends import Template, add_lowering, remove_lowering
 

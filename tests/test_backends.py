@@ -14,7 +14,7 @@ import pytest
 
 import plastix as px
 import plastix.backends as pb
-from plastix._binding import Binding
+from plastix._runtime.binding import Binding
 from plastix.registry import BACKENDS, ensure_loaded
 from tests.conftest import assert_close
 

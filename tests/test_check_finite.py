@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-from plastix._checked import reset_debug
+from plastix._runtime.checked import reset_debug
 from tests.conftest import to_numpy
 from tests.reliability_helpers import assert_unchanged, author, drop_test_rules, native, snapshot
 

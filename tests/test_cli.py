@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from plastix._cli import main
+from plastix._apps.cli import main
 
 
 def test_list_shows_rules_aliases_and_provider(capsys: pytest.CaptureFixture[str]) -> None:

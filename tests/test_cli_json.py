@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import plastix as px
-from plastix._cli import main
+from plastix._apps.cli import main
 
 
 def _strict(text: str) -> object:
@@ -61,7 +61,7 @@ def test_list_json_is_every_rule_with_its_record(capsys: pytest.CaptureFixture[s
 
 
 def test_unknown_rule_with_json_is_an_error_on_stderr() -> None:
-    proc = subprocess.run([sys.executable, "-m", "plastix._cli", "info", "no_such_rule",
+    proc = subprocess.run([sys.executable, "-m", "plastix._apps.cli", "info", "no_such_rule",
                            "--json"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and proc.stdout == ""
     assert "no_such_rule" in proc.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plastix._cli import main
+from plastix._apps.cli import main
 
 
 @pytest.mark.parametrize("rule", ["mstdp", "mstdpet", "delay_adjusted_mstdp", "triplet_stdp"])

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-from plastix._compiler import CACHE
+from plastix._compiler.lower import CACHE
 from plastix._graph import Graph
 from plastix.learners._pieces import add_change, clamp, pair_dw, trace
 

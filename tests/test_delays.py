@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 import plastix as px
-import plastix._delays
+import plastix._runtime.delays
 from tests.conftest import assert_close, to_numpy
 
 
 def test_docstring_example_runs() -> None:
-    assert doctest.testmod(plastix._delays).failed == 0
+    assert doctest.testmod(plastix._runtime.delays).failed == 0
 
 
 def test_arrivals_match_the_input_history(backend: str) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from plastix._demo import DemoConfig, assign_labels, classify
-from plastix._demo_cli import quick_mode
+from plastix._apps.demo import DemoConfig, assign_labels, classify
+from plastix._apps.demo_cli import quick_mode
 
 
 def test_neurons_take_the_class_of_their_highest_mean_response() -> None:
@@ -44,9 +44,9 @@ def test_demo_without_matplotlib_says_where_the_figure_would_be(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import sys
 
-    from plastix import _demo_cli
-    from plastix._cli import main
-    from plastix._demo import DemoResult
+    from plastix._apps import demo_cli as _demo_cli
+    from plastix._apps.cli import main
+    from plastix._apps.demo import DemoResult
 
     fake = DemoResult(accuracy=0.5, confusion=np.eye(10, dtype=np.int64),
                       weights=np.zeros((3, 64)), labels=np.array([0, 1, -1]), n_train=2,
@@ -60,7 +60,7 @@ def test_demo_without_matplotlib_says_where_the_figure_would_be(
 
 
 def test_demo_rejects_bad_sizes(capsys: pytest.CaptureFixture[str]) -> None:
-    from plastix._cli import main
+    from plastix._apps.cli import main
 
     assert main(["demo", "--neurons", "0"]) == 2
     assert "--neurons" in capsys.readouterr().err

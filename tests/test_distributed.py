@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-from plastix._sharding import PER_SAMPLE, ShardedSeed, additive_problem, analyse, classify
+from plastix._compiler.sharding import PER_SAMPLE, ShardedSeed, additive_problem, analyse, classify
 
 torch = pytest.importorskip("torch", reason="plastix.distributed needs PyTorch")
 if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
@@ -219,7 +219,7 @@ def test_per_sample_state_and_batch_sums_through_the_seam_are_allowed() -> None:
 
 def test_the_batch_axis_is_found_even_when_a_weight_dimension_equals_the_batch() -> None:
     g, avals, build = _graph(_PerSampleMean, batch=3)  # n_post = 3 = batch
-    from plastix._sharding import grown
+    from plastix._compiler.sharding import grown
 
     cls, axis = classify(g, "step", avals, grown(g, build))
     assert axis[px.Value("weight", 0)] is None and axis[px.Value("x", 0)] == 0

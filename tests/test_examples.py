@@ -62,7 +62,7 @@ def test_song_abbott_additive_bimodal_multiplicative_unimodal(tmp_path: Path) ->
 
 def test_demo_runs_quick(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("sklearn", reason="the demo's digits come from scikit-learn")
-    from plastix._cli import main
+    from plastix._apps.cli import main
 
     out = tmp_path / "demo.png"
     assert main(["demo", "--quick", "--no-progress", "--out", str(out)]) == 0

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-import plastix._group
+import plastix._runtime.group
 from tests.conftest import assert_close, to_numpy
 
 PRE0 = np.array([[1.0]])
@@ -18,7 +18,7 @@ NONE = np.array([[0.0]])
 
 
 def test_docstring_example_runs() -> None:
-    assert doctest.testmod(plastix._group).failed == 0
+    assert doctest.testmod(plastix._runtime.group).failed == 0
 
 
 def test_bind_overrides_one_binding_only(backend: str) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-from plastix import _io
+from plastix._runtime import io as _io
 from tests.conftest import to_numpy
 from tests.reliability_helpers import assert_unchanged, native, snapshot
 

@@ -27,7 +27,7 @@ def test_wheel_holds_only_the_plastix_namespace(tmp_path: Path) -> None:
         assert f"plastix/{sub}" in names
     entry_points = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "plastix = plastix._cli:main" in entry_points
+    assert "plastix = plastix._apps.cli:main" in entry_points
 
 
 def test_importing_plastix_loads_no_plugins_and_no_torch() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-from plastix._cli import main
+from plastix._apps.cli import main
 from plastix.backends import Template, get_backend
 from plastix.registry import (
     BACKENDS,

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-from plastix._cli import main
+from plastix._apps.cli import main
 from plastix.registry import RULES, plugins
 from tests.conftest import assert_close
 
@@ -237,7 +237,7 @@ def test_warnings_as_errors_leave_the_registry_complete() -> None:
 def test_the_disable_switch_turns_entry_point_loading_off() -> None:
     result = run_python("""
         import warnings, plastix as px
-        from plastix._cli import main
+        from plastix._apps.cli import main
         warnings.simplefilter("error")
         print("oja" in px.rules(), "nearest_online_stdp" in px.rules())
         print(sorted({p.status for p in px.registry.plugins()}))

@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._contract import dtype_kind, dtype_name
-from ._errors import PlastixError, StateDictError
+from plastix._errors import PlastixError, StateDictError
+
+from .contract import dtype_kind, dtype_name
 
 if TYPE_CHECKING:
-    from ._binding import Binding
+    from .binding import Binding
 
 FORMAT_NAME = "plastix-binding"
 #: Version of the file layout; a newer one is refused.
@@ -44,8 +45,8 @@ _PREFIX = "array."
 def check_state_dict(b: Binding, sd: Any) -> tuple[dict[str, np.ndarray], int, int]:
     """Check ``sd`` against binding ``b`` without changing it: the host arrays to write, the
     step counter and the seed; StateDictError naming what does not fit."""
-    from ._binding import STATE_FORMAT
-    from ._contract import host_array as _host
+    from .binding import STATE_FORMAT
+    from .contract import host_array as _host
 
     rule = b.rule_name
 
@@ -117,7 +118,7 @@ def _count(fail: Any, name: str, value: Any, low: int | None) -> int:
 # -- files ------------------------------------------------------------------------------------
 def header(b: Binding) -> dict[str, Any]:
     """The JSON header of ``b``'s file (see the module docstring)."""
-    from . import __version__
+    from plastix._version import __version__
 
     return {
         "format": FORMAT_NAME, "version": FILE_VERSION, "plastix": __version__,
@@ -133,7 +134,7 @@ def header(b: Binding) -> dict[str, Any]:
 
 def save(b: Binding, path: str | os.PathLike[str]) -> None:
     """Write ``b`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    from ._contract import host_array as _host
+    from .contract import host_array as _host
 
     try:
         text = json.dumps(header(b), allow_nan=False)
@@ -161,7 +162,7 @@ def save(b: Binding, path: str | os.PathLike[str]) -> None:
 def read(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The state dict stored in ``path`` (host arrays) with the header's other fields;
     StateDictError when the file is missing, unsafe, malformed or from a newer plastix."""
-    from ._binding import STATE_FORMAT
+    from .binding import STATE_FORMAT
 
     name = os.fspath(path)
     try:
@@ -224,7 +225,7 @@ def load(path: str | os.PathLike[str], backend: str = "numpy", *, device: str | 
          check_finite: bool | None = None) -> Binding:
     """Rebuild the learner and binding saved in ``path`` on ``backend`` (any backend,
     whichever one saved it); the binding continues exactly where the saved one stopped."""
-    from ._learner import Learner
+    from .learner import Learner
 
     sd = read(path)
     if not (isinstance(sd["dt"], int | float) and math.isfinite(sd["dt"])):
@@ -254,7 +255,7 @@ def moved(b: Binding, backend: str, device: str | None = None) -> Binding:
 
     from plastix.backends import get_backend
 
-    from ._binding import Binding
+    from .binding import Binding
 
     target = get_backend(backend, device)
     if target is b.backend:

@@ -37,15 +37,15 @@ from typing import Any
 
 import numpy as np
 
+from plastix._errors import RuleValidationError
+from plastix._graph import Const, Graph, Node, Operand, Value
+from plastix._ops import OPS, WEAK, Aval
 from plastix.backends._lowering import Template
 
-from . import _events as ev
-from . import _fastpaths as fp
-from ._buffers import plan_buffers
-from ._errors import RuleValidationError
-from ._graph import Const, Graph, Node, Operand, Value
-from ._ops import OPS, WEAK, Aval
-from ._steps import CACHE, CompiledStep
+from . import events as ev
+from . import rownorm as fp
+from .buffers import plan_buffers
+from .steps import CACHE, CompiledStep
 
 _RESERVED = {"S", "t", "seam", "seed", "xp", "pre", "post", "_scratch", "_alloc_scratch",
              "_event_limit", "_event_area", "_sparse_bounds", "_bounds_ok", "_blk",

@@ -15,9 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checked import debug_enabled, guarded_step
-from ._compiler import CACHE, CompiledStep, compile_phase, update_constants
-from ._contract import (
+from plastix._compiler.lower import CACHE, CompiledStep, compile_phase, update_constants
+from plastix._errors import ConversionWarning, PlastixError, RuleValidationError, StepInputError
+from plastix._graph import Graph
+from plastix._validate import validate
+
+from .checked import debug_enabled, guarded_step
+from .contract import (
     adopt,
     as_checked,
     check_dt,
@@ -27,12 +31,9 @@ from ._contract import (
     is_binary,
     is_train,
 )
-from ._errors import ConversionWarning, PlastixError, RuleValidationError, StepInputError
-from ._graph import Graph
-from ._validate import validate
 
 if TYPE_CHECKING:
-    from ._learner import Learner
+    from .learner import Learner
 
 #: Version of the state-dict layout; a newer one is refused when loading.
 STATE_FORMAT = 1
@@ -355,7 +356,7 @@ class Binding:
         already there. Seam hooks (:meth:`intercept`) are not carried over, since a hook is
         written for one array library.
         """
-        from ._io import moved
+        from .io import moved
 
         return moved(self, backend, device)
 
@@ -412,7 +413,7 @@ class Binding:
         """Restore what :meth:`state_dict` returned (from any backend); all or nothing: every
         entry is checked (rule, hyperparameters, ``dt``, names, shapes, dtypes, finiteness,
         step counter, seed) before the first array is written."""
-        from ._io import check_state_dict
+        from .io import check_state_dict
 
         staged, t, seed = check_state_dict(self, sd)
         self.S.pop("_inbounds", None)  # the loaded weight may lie outside the bounds
@@ -423,13 +424,13 @@ class Binding:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write this binding to ``path`` (a NumPy ``.npz`` without pickle), atomically;
         :func:`plastix.load` rebuilds it, :meth:`load` restores it into this binding."""
-        from ._io import save
+        from .io import save
 
         save(self, path)
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Restore this binding from a file written by :meth:`save` (all or nothing)."""
-        from ._io import read
+        from .io import read
 
         self.load_state_dict(read(path))
 

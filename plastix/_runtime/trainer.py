@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import HyperparameterError
-from .backends._base import Backend
-from .network import resolve_backend
+from plastix._errors import HyperparameterError
+from plastix.backends._base import Backend
+from plastix.network import resolve_backend
 
 #: The rule :class:`STDPTrainer` uses unless told otherwise.
 DEFAULT_RULE = "canns_stdp"

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._errors import NonFiniteError
-from ._graph import Const, Node, Value
-from ._ops import OPS
+from plastix._errors import NonFiniteError
+from plastix._graph import Const, Node, Value
+from plastix._ops import OPS
 
 if TYPE_CHECKING:
-    from ._binding import Binding
+    from .binding import Binding
 
 DEBUG_ENV = "PLASTIX_DEBUG"
 _debug: bool | None = None  # None: follow the environment variable

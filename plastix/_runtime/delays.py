@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._errors import StepInputError
+from plastix._errors import StepInputError
 
 if TYPE_CHECKING:
-    from ._binding import Binding
+    from .binding import Binding
 
 ROUNDINGS = ("round", "ceil", "floor")
 

@@ -29,9 +29,9 @@ import dataclasses
 import math
 from typing import Any
 
-from ._graph import Graph, Node, Value
-from ._ops import OPS, Aval
-from ._validate import validate
+from plastix._graph import Graph, Node, Value
+from plastix._ops import OPS, Aval
+from plastix._validate import validate
 
 REPLICATED, PER_SAMPLE, LOCAL = 0, 1, 2
 _NAMES = {REPLICATED: "replicated", PER_SAMPLE: "per sample", LOCAL: "rank-local"}

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._demo import DemoConfig, run
-from .network import resolve_backend
+from plastix.network import resolve_backend
+
+from .demo import DemoConfig, run
 
 _DESCRIPTION = ("Unsupervised learning of scikit-learn's 8x8 handwritten digits in the style of "
                 "Diehl and Cook (2015): Poisson rate coding, adaptive-threshold LIF neurons "
@@ -68,7 +69,7 @@ def command(args: argparse.Namespace) -> int:
     print(f"test accuracy: {result.accuracy:.1%}  ({result.seconds:.0f} s)")
     out = Path(args.out)
     try:
-        from ._demo_plot import save_figure
+        from .demo_plot import save_figure
 
         save_figure(result, out)
         print(f"figure: {out}")

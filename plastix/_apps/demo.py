@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .network import AdaptiveLIF, LateralInhibition, PoissonEncoder, resolve_backend
+from plastix.network import AdaptiveLIF, LateralInhibition, PoissonEncoder, resolve_backend
 
 
 @dataclasses.dataclass(frozen=True)

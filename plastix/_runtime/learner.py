@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ._binding import Binding
-from ._contract import dtype_name
-from ._errors import HyperparameterError, UnknownRuleError
-from ._rule import Rule
+from plastix._errors import HyperparameterError, UnknownRuleError
+from plastix._rule import Rule
+
+from .binding import Binding
+from .contract import dtype_name
 
 
 def find_rule(algorithm: str) -> type[Rule]:

@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from plastix._graph import Const, Node, Operand, Value
+from plastix._ops import Aval
 from plastix.backends._lowering import Template
-
-from ._graph import Const, Node, Operand, Value
-from ._ops import Aval
 
 #: Temporaries smaller than this (elements) are left to the allocator: ``out=`` costs more
 #: Python time than a small allocation, which matters for small networks.

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import _events as ev
+from . import events as ev
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import ConversionWarning, StepInputError
+from plastix._errors import ConversionWarning, StepInputError
 
 #: Host data any backend accepts and copies: NumPy arrays and scalars, lists, numbers.
 HOST_TYPES = (np.ndarray, np.generic, list, tuple, int, float, bool)

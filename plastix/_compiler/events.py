@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ._graph import Const, Node, Operand, Value
-from ._ops import OPS, Aval
+from plastix._graph import Const, Node, Operand, Value
+from plastix._ops import OPS, Aval
 
 #: The event-driven branch runs when the rows and columns it touches are at most this
 #: fraction of the synapses (indexed updates cost a few times a dense pass per element).

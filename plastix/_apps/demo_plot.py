@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._demo import DemoResult
+from .demo import DemoResult
 
 
 def save_figure(result: DemoResult, path: str | Path) -> Path:

@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import PlastixError, PluginWarning
+from plastix._errors import PlastixError, PluginWarning
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from ._learner import find_rule
-    from .registry import RULES, ensure_loaded
+    from plastix._runtime.learner import find_rule
+    from plastix.registry import RULES, ensure_loaded
 
     ensure_loaded()
     if args.json:
@@ -34,8 +34,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from ._learner import find_rule
-    from .registry import RULES
+    from plastix._runtime.learner import find_rule
+    from plastix.registry import RULES
 
     cls = find_rule(args.name)
     if args.json:
@@ -53,8 +53,8 @@ def rule_record(name: str) -> dict[str, Any]:
     dtypes, hyperparameters (default, unit, meaning, range, choices) and docstring."""
     import inspect
 
-    from ._learner import find_rule
-    from .registry import RULES
+    from plastix._runtime.learner import find_rule
+    from plastix.registry import RULES
 
     cls = find_rule(name)
     entry = RULES.get(cls.name)
@@ -90,7 +90,7 @@ def _json(value: Any) -> str:
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
-    from .registry import DISABLE_ENV, autoload_disabled, plugins
+    from plastix.registry import DISABLE_ENV, autoload_disabled, plugins
 
     found = plugins(include_builtin=args.all)
     if autoload_disabled():
@@ -126,7 +126,7 @@ def _parse_value(text: str) -> Any:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from ._learner import Learner
+    from plastix._runtime.learner import Learner
 
     hyper = {}
     for item in args.set or []:
@@ -217,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="set a hyperparameter (repeatable)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     p.set_defaults(func=_cmd_run)
-    from ._demo_cli import add_parser as add_demo_parser
+    from .demo_cli import add_parser as add_demo_parser
 
     add_demo_parser(sub)
     return parser

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._errors import StepInputError
+from plastix._errors import StepInputError
 
 if TYPE_CHECKING:
-    from ._binding import Binding
-    from ._learner import Learner
+    from .binding import Binding
+    from .learner import Learner
 
 _WHO = "LearnerGroup"
 
