@@ -38,7 +38,7 @@ def check_reduction(rule: str, param: str, value: Any) -> None:
     if callable(value) or value in NAMED_REDUCTIONS:
         return
     raise px.HyperparameterError(rule, param, f"expected one of {list(NAMED_REDUCTIONS)} or a "
-                              f"function f(x, axis, *, xp), got {value!r}")
+                                 f"function f(x, axis, *, xp), got {value!r}")
 
 
 def reduce_batch(x: Any, how: Any, xp: Any, rule: str = "?") -> Any:
@@ -52,8 +52,8 @@ def reduce_batch(x: Any, how: Any, xp: Any, rule: str = "?") -> Any:
     out = how(x, 0, xp=xp)
     if tuple(out.shape) != tuple(x.shape[1:]):
         raise px.HyperparameterError(rule, "batch_reduction", f"the function must drop the batch "
-                                  f"axis: {tuple(x.shape)} -> {tuple(x.shape[1:])}, got "
-                                  f"{tuple(out.shape)}")
+                                     f"axis: {tuple(x.shape)} -> {tuple(x.shape[1:])}, got "
+                                     f"{tuple(out.shape)}")
     return out
 
 

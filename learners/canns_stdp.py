@@ -54,7 +54,7 @@ class CannsSTDP(px.Rule):
         w_min: float = px.param(0.0, unit="weight", doc="lower clip")
         w_max: float = px.param(1.0, unit="weight", doc="upper clip")
         trace_decay: float = px.param(0.95, low=0, high=1, doc="trace factor per step (canns's "
-                                   "SpikingLayer default)")
+                                      "SpikingLayer default)")
 
     rejected = {"weight_attr": "a trainer option (the model attribute holding W); bind the "
                 "weight instead",

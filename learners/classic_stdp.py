@@ -60,13 +60,13 @@ class SongAbbottSTDP(px.Rule):
     @dataclass(frozen=True)
     class Params:
         Apre: float = px.param(1e-4, unit="weight", doc="pre trace increment per pre spike "
-                            "(potentiation)")
+                               "(potentiation)")
         Apost: float = px.param(-1.05e-4, unit="weight", doc="post trace increment per post "
-                             "spike (negative: depression)")
+                                "spike (negative: depression)")
         taupre: float = px.param(20.0, unit="ms", low=0, open_low=True, doc="pre trace time "
-                              "constant")
+                                 "constant")
         taupost: float = px.param(20.0, unit="ms", low=0, open_low=True, doc="post trace time "
-                               "constant")
+                                  "constant")
         wmax: float = px.param(0.01, unit="weight", low=0, doc="upper bound (Brian2's gmax)")
 
     param_aliases = {"gmax": ("wmax",)}

@@ -59,9 +59,9 @@ class _DelayAdjusted(px.Rule):
 @dataclass(frozen=True)
 class _SharedParams:
     interp_tolerance: float = px.param(0.0, unit="ms", low=0, doc="|t_delta| at or below which "
-                                    "pre and post count as coincident")
+                                       "pre and post count as coincident")
     trace_mode: str = px.param("nearest", choices=("nearest",),
-                            doc="spike pairing: the most recent spike of each neuron")
+                               doc="spike pairing: the most recent spike of each neuron")
     batch_reduction: Any = px.param(  # noqa: RUF009 - a name or a function
         "sum", doc="'sum', 'mean', 'amax' or f(x, axis, *, xp)")
     scale: float = px.param(1.0, doc="gamma: scale of every update; its absolute value is used")
@@ -120,13 +120,13 @@ class DelayAdjustedMSTDPD(_DelayAdjusted):
     @dataclass(frozen=True)
     class Params(_SharedParams):
         lr_neg: float = px.param(-0.01, unit="ms", doc="eta_-: rate of the causal term "
-                              "(t_delta >= 0); negative shortens the delay (Hebbian)")
+                                 "(t_delta >= 0); negative shortens the delay (Hebbian)")
         lr_pos: float = px.param(0.01, unit="ms", doc="eta_+: rate of the anti-causal term "
-                              "(t_delta < 0); positive lengthens the delay (Hebbian)")
+                                 "(t_delta < 0); positive lengthens the delay (Hebbian)")
         tc_neg: float = px.param(20.0, unit="ms", low=0, open_low=True,
-                              doc="tau_-: time constant of the causal term")
+                                 doc="tau_-: time constant of the causal term")
         tc_pos: float = px.param(20.0, unit="ms", low=0, open_low=True,
-                              doc="tau_+: time constant of the anti-causal term")
+                                 doc="tau_+: time constant of the anti-causal term")
 
     def build(self, g: px.Graph) -> None:
         g.learned("delay")
@@ -204,13 +204,13 @@ class DelayAdjustedMSTDP(_DelayAdjusted):
     @dataclass(frozen=True)
     class Params(_SharedParams):
         lr_pos: float = px.param(0.01, doc="eta_+: rate of the causal term (t_delta >= 0); "
-                              "positive potentiates (Hebbian)")
+                                 "positive potentiates (Hebbian)")
         lr_neg: float = px.param(-0.01, doc="eta_-: rate of the anti-causal term (t_delta < 0); "
-                              "negative depresses (Hebbian)")
+                                 "negative depresses (Hebbian)")
         tc_pos: float = px.param(20.0, unit="ms", low=0, open_low=True,
-                              doc="tau_+: time constant of the causal term")
+                                 doc="tau_+: time constant of the causal term")
         tc_neg: float = px.param(20.0, unit="ms", low=0, open_low=True,
-                              doc="tau_-: time constant of the anti-causal term")
+                                 doc="tau_-: time constant of the anti-causal term")
         w_min: float = px.param(-math.inf, unit="weight", doc="lower clamp (-inf: none)")
         w_max: float = px.param(math.inf, unit="weight", doc="upper clamp (inf: none)")
 

@@ -71,15 +71,15 @@ class PostPreIntSTDP(px.Rule):
     @dataclass(frozen=True)
     class Params:
         trace_decay: int = px.param(31169, low=0, doc="trace decay numerator (31169 / 2**15 = "
-                                 "0.951, tau = 20 steps)")
+                                    "0.951, tau = 20 steps)")
         shift_spike_trace: int = px.param(15, low=0, high=30, doc="trace decay shift k_t")
         trace_scale: int = px.param(127, low=0, doc="trace value set by a spike (x_max)")
         max_threshold: int = px.param(4915, doc="post threshold above which a row is halved")
         shift: int = px.param(14, low=0, high=30, doc="fractional bits k of the stochastic "
-                           "rounding")
+                              "rounding")
         nu0: int = px.param(14, doc="pre-synaptic (on a pre spike) learning rate, in 2**-shift")
         nu1: int = px.param(141, doc="post-synaptic (on a post spike) learning rate, in "
-                         "2**-shift")
+                            "2**-shift")
         w_min: int = px.param(0, unit="weight (integer)", doc="lower clamp")
         w_max: int = px.param(109, unit="weight (integer)", doc="upper clamp")
 
@@ -92,14 +92,14 @@ class PostPreIntSTDP(px.Rule):
         p = params
         if p.trace_decay > 1 << p.shift_spike_trace:
             raise px.HyperparameterError(cls.name, "trace_decay", f"expected at most "
-                                      f"2**shift_spike_trace = {1 << p.shift_spike_trace} "
-                                      f"(a decay factor <= 1), got {p.trace_decay}")
+                                         f"2**shift_spike_trace = {1 << p.shift_spike_trace} "
+                                         f"(a decay factor <= 1), got {p.trace_decay}")
         x_max = p.trace_scale if p.shift_spike_trace > 0 else 1
         limit = 1 << (31 if dtype == "int32" else 63)
         for name in ("trace_decay", "nu0", "nu1"):
             if x_max * abs(getattr(p, name)) >= limit:
                 raise px.HyperparameterError(cls.name, name, f"trace_scale * {name} = "
-                                          f"{x_max * abs(getattr(p, name))} overflows {dtype}")
+                                             f"{x_max * abs(getattr(p, name))} overflows {dtype}")
 
     def build(self, g: px.Graph) -> None:
         p = self.p

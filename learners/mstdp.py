@@ -47,7 +47,7 @@ from ._pieces import add_change, clamp
 @dataclass(frozen=True)
 class _Common:
     nu: float = px.param(1.0, doc="gamma: learning rate (BindsNET's nu[0]; BindsNET has no "
-                      "default and disables learning without one)")
+                         "default and disables learning without one)")
     a_plus: float = px.param(1.0, doc="A+: pre trace increment per pre spike")
     a_minus: float = px.param(-1.0, doc="A-: post trace increment per post spike (signed)")
     tc_plus: float = px.param(20.0, unit="ms", low=0, open_low=True, doc="tau+: pre trace")
@@ -138,7 +138,7 @@ class _ETParams(_Common):
     # eligibility gains z / tc_e_trace each step: a time constant below a microsecond (far
     # below any time step) would overflow it, so that is the floor
     tc_e_trace: float = px.param(25.0, unit="ms", low=1e-3,
-                              doc="tau_z: eligibility trace time constant")
+                                 doc="tau_z: eligibility trace time constant")
 
 
 @px.rule("mstdpet", aliases=("MSTDPET", "mstdp_et"))

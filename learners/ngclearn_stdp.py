@@ -77,29 +77,29 @@ class ExpSTDP(px.Rule):
         A_plus: float = px.param(1.0, doc="strength of potentiation (LTP)")
         A_minus: float = px.param(1.0, doc="strength of depression (LTD); <= 0 disables it")
         exp_beta: float = px.param(1.0, unit="1/weight", doc="beta: strength of the exponential "
-                                "weight dependence")
+                                   "weight dependence")
         eta: float = px.param(1.0, doc="global learning rate")
         pretrace_target: float = px.param(0.0, doc="x_tar: pre-trace target (higher -> lower "
-                                       "weights)")
+                                          "weights)")
         w_bound: float = px.param(1.0, unit="weight", low=0, open_low=True,
-                               doc="maximum weight")
+                                  doc="maximum weight")
         eps: float = px.param(0.01, unit="weight", low=0, doc="clip margin: weights stay in "
-                           "[eps, w_bound - eps] (ngclearn hard-codes 0.01)")
+                              "[eps, w_bound - eps] (ngclearn hard-codes 0.01)")
         tau_w: float = px.param(0.0, unit="steps", low=0, doc="weight decay constant; ngclearn "
-                             "computes W/tau_w and never applies it")
+                                "computes W/tau_w and never applies it")
         apply_tau_w: bool = px.param(False, doc="apply the documented decay -W/tau_w each step")
         resist_scale: float = px.param(1.0, doc="scales ngclearn's forward output only; no "
-                                    "effect on learning")
+                                       "effect on learning")
         p_conn: float = px.param(1.0, low=0, high=1, doc="connection probability of a fixed "
-                              "random mask (from the binding's seed); only in (0, 1)")
+                                 "random mask (from the binding's seed); only in (0, 1)")
         tau_tr: float = px.param(20.0, unit="ms", low=0, open_low=True,
-                              doc="VarTrace time constant of both traces")
+                                 doc="VarTrace time constant of both traces")
         a_delta: float = px.param(0.0, low=0, doc="VarTrace increment; 0: a spike resets the "
-                               "trace to P_scale")
+                                  "trace to P_scale")
         P_scale: float = px.param(1.0, doc="VarTrace value set by a spike when a_delta = 0")
         gamma_tr: float = px.param(1.0, doc="VarTrace extra decay factor per step")
         decay_type: str = px.param("exp", choices=_DECAYS, doc="VarTrace decay: exp(-dt/tau), "
-                                "1 - dt/tau, or 0 (the trace is the current pulse)")
+                                   "1 - dt/tau, or 0 (the trace is the current pulse)")
 
         def __post_init__(self) -> None:
             if 2 * self.eps >= self.w_bound:
@@ -116,7 +116,7 @@ class ExpSTDP(px.Rule):
         elif p.decay_type == "lin":
             if g.dt > p.tau_tr:  # the factor 1 - dt/tau_tr would be negative: traces blow up
                 raise px.HyperparameterError(self.name, "tau_tr", f"linear decay needs tau_tr >= "
-                                          f"dt ({g.dt} ms), got {p.tau_tr!r}")
+                                             f"dt ({g.dt} ms), got {p.tau_tr!r}")
             ratio = g.op_to_backend("trace_decay", "div", ["dt", "tau_tr"])
             decay = g.op_to_backend("trace_decay", "sub", [1.0, ratio])
         else:

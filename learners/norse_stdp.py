@@ -58,19 +58,19 @@ _DEPENDENCE = dict(zip(ALGORITHMS, ("additive", "step", "pow", "relu"), strict=T
 @dataclass(frozen=True)
 class NorseParams:
     a_pre: float = px.param(1.0, doc="drive of the pre trace by a pre spike (the jump is "
-                         "dt * tau_pre_inv * a_pre)")
+                            "dt * tau_pre_inv * a_pre)")
     a_post: float = px.param(1.0, doc="drive of the post trace by a post spike")
     tau_pre_inv: float = px.param(20.0, unit="1/s", low=0, doc="inverse time constant of the "
-                               "pre trace (20 /s: tau = 50 ms); dt (ms) is divided by 1000")
+                                  "pre trace (20 /s: tau = 50 ms); dt (ms) is divided by 1000")
     tau_post_inv: float = px.param(20.0, unit="1/s", low=0, doc="inverse time constant of the "
-                                "post trace")
+                                   "post trace")
     w_min: float = px.param(0.0, unit="weight", doc="lower bound")
     w_max: float = px.param(1.0, unit="weight", doc="upper bound")
     eta_plus: float = px.param(1e-3, doc="potentiation rate")
     eta_minus: float = px.param(1e-3, doc="depression rate")
     stdp_algorithm: str = px.param("additive", choices=ALGORITHMS, doc="weight dependence: "
-                                "additive, additive_step, multiplicative_pow, "
-                                "multiplicative_relu")
+                                   "additive, additive_step, multiplicative_pow, "
+                                   "multiplicative_relu")
     mu: float = px.param(0.0, low=0, doc="exponent of multiplicative_pow (0 <= mu <= 1)")
     hardbound: bool = px.param(True, doc="clip the weight to [w_min, w_max] after each step")
 

@@ -60,11 +60,11 @@ class NearestOnlineSTDP(px.Rule):
         Apost: float = px.param(1e-2, doc="potentiation on a post spike, times the pre trace")
         Apre: float = px.param(1e-4, doc="depression on a pre spike, times the post trace")
         trace_pre: float = px.param(_DECAY_20, low=0, high=1, doc="pre trace decay per step "
-                                 "(exp(-dt/tau), tau = 20 steps)")
+                                    "(exp(-dt/tau), tau = 20 steps)")
         trace_post: float = px.param(_DECAY_20, low=0, high=1, doc="post trace decay per step")
         spike: float = px.param(1.0, doc="spike amplitude a in the trace update")
         w_norm: float = px.param(78.4, unit="weight", low=0, open_low=True,
-                              doc="L1 norm of each post neuron's row after normalisation")
+                                 doc="L1 norm of each post neuron's row after normalisation")
         w_min: float = _bounds()[0]
         w_max: float = _bounds()[1]
 
@@ -106,9 +106,9 @@ class FullOnlineSTDP(px.Rule):
         Apost: float = px.param(1e-2, doc="potentiation on a post spike, times the pre trace")
         Apre: float = px.param(1e-4, doc="depression on a pre spike, times the post trace")
         trace_decay: float = px.param(_DECAY_20, low=0, high=1,
-                                   doc="trace decay per step (exp(-dt/tau), tau = 20 steps)")
+                                      doc="trace decay per step (exp(-dt/tau), tau = 20 steps)")
         w_norm: float = px.param(78.4, unit="weight", low=0, open_low=True,
-                              doc="L1 norm of each row after the final normalisation")
+                                 doc="L1 norm of each row after the final normalisation")
         w_min: float = _bounds()[0]
         w_max: float = _bounds()[1]
 
@@ -163,20 +163,20 @@ class MetaNearestOnlineSTDP(px.Rule):
     class Params:
         Apost: float = px.param(1e-2, doc="potentiation on a post spike, times the pre trace")
         Apre: float = px.param(1e-4, doc="depression on a pre spike; also scales the row-mean "
-                            "drift")
+                               "drift")
         pre_decay: float = px.param(math.exp(-1 / 30), low=0, high=1,
-                                 doc="pre trace decay per step (tau = 30 steps)")
+                                    doc="pre trace decay per step (tau = 30 steps)")
         post_decay: float = px.param(math.exp(-1 / 200), low=0, high=1,
-                                  doc="post trace decay per step (tau = 200 steps)")
+                                     doc="post trace decay per step (tau = 200 steps)")
         w_min: float = px.param(0.0, unit="weight", doc="soft lower bound")
         w_max: float = px.param(1.0, unit="weight", doc="soft upper bound")
         w_mean_rate: float = px.param(0.1, low=0, doc="rho: drift rate of the row means")
         soft_bound_scale: float = px.param(0.2, unit="weight", low=0,
-                                        doc="beta: width of the soft bounds")
+                                           doc="beta: width of the soft bounds")
         soft_bound_eps: float = px.param(1e-4, unit="weight", low=0, open_low=True,
-                                      doc="epsilon: floor of the distance to a bound")
+                                         doc="epsilon: floor of the distance to a bound")
         mean_eps: float = px.param(1e-6, unit="weight", low=0, open_low=True,
-                                doc="floor of a row's mean weight in the rescaling")
+                                   doc="floor of a row's mean weight in the rescaling")
 
     rejected = {"lr": _LR, "w_norm": "SPAIC sets w_norm = 1.2 for this rule and never uses it"}
 

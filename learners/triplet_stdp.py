@@ -110,21 +110,21 @@ class TripletSTDP(px.Rule):
     @dataclass(frozen=True)
     class Params:
         tau_plus: float = px.param(16.8, unit="ms", low=0, open_low=True,
-                                doc="tau_+: pre detector r1 (pair LTP)")
+                                   doc="tau_+: pre detector r1 (pair LTP)")
         tau_minus: float = px.param(33.7, unit="ms", low=0, open_low=True,
-                                 doc="tau_-: post detector o1 (pair LTD)")
+                                    doc="tau_-: post detector o1 (pair LTD)")
         tau_x: float = px.param(101.0, unit="ms", low=0, open_low=True,
-                             doc="tau_x: pre detector r2 (triplet LTD)")
+                                doc="tau_x: pre detector r2 (triplet LTD)")
         tau_y: float = px.param(125.0, unit="ms", low=0, open_low=True,
-                             doc="tau_y: post detector o2 (triplet LTP)")
+                                doc="tau_y: post detector o2 (triplet LTP)")
         A2_plus: float = px.param(5e-10, low=0, doc="pair potentiation amplitude")
         A3_plus: float = px.param(6.2e-3, low=0, doc="triplet potentiation amplitude")
         A2_minus: float = px.param(7e-3, low=0, doc="pair depression amplitude (subtracted)")
         A3_minus: float = px.param(2.3e-4, low=0, doc="triplet depression amplitude (subtracted)")
         interaction: str = px.param(_A2A, choices=(_A2A, _NN),
-                                 doc="detector jump: +1 (all_to_all) or to 1 (nearest)")
+                                    doc="detector jump: +1 (all_to_all) or to 1 (nearest)")
         preset: str | None = px.param(None, choices=(None, *PRESETS),
-                                   doc="a fitted parameter set by name (table above)")
+                                      doc="a fitted parameter set by name (table above)")
         w_min: float = px.param(-math.inf, unit="weight", doc="lower clamp (-inf: none)")
         w_max: float = px.param(math.inf, unit="weight", doc="upper clamp (inf: none)")
 
@@ -136,8 +136,8 @@ class TripletSTDP(px.Rule):
             asked = values.get("interaction", preset["interaction"])
             if asked != preset["interaction"]:
                 raise px.HyperparameterError(cls.name, "interaction", f"preset {name!r} was "
-                                          f"fitted with {preset['interaction']!r}, got "
-                                          f"{asked!r}")
+                                             f"fitted with {preset['interaction']!r}, got "
+                                             f"{asked!r}")
             if name in UNVERIFIED:
                 warnings.warn(f"triplet_stdp preset {name!r} is unverified (no source "
                               "could be checked)", UserWarning, stacklevel=3)
