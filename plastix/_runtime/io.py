@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from plastix._errors import PlastixError, StateDictError
+from plastix.backends import dtype_name
 
-from .contract import dtype_kind, dtype_name
+from .contract import dtype_kind
 
 if TYPE_CHECKING:
     from .binding import Binding

@@ -7,9 +7,9 @@ from typing import Any
 
 from plastix._errors import HyperparameterError, UnknownRuleError
 from plastix._rule import Rule
+from plastix.backends import dtype_name
 
 from .binding import Binding
-from .contract import dtype_name
 
 
 def find_rule(algorithm: str) -> type[Rule]:
