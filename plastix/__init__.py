@@ -34,8 +34,7 @@ from ._runtime.binding import Binding
 from ._runtime.checked import debug
 from ._runtime.delays import DelayLine
 from ._runtime.group import LearnerGroup
-from ._runtime.io import load
-from ._runtime.learner import Learner, find_rule
+from ._runtime.learner import Learner, find_rule, load
 from ._runtime.trainer import SpikingLayer, STDPTrainer
 from ._version import __version__
 from .registry import BACKENDS, OPS, RULES, hookimpl, register

@@ -6,6 +6,7 @@ the state and the step counter exactly as they were.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import os
@@ -32,12 +33,11 @@ from .contract import (
     is_binary,
     is_train,
 )
+from .statedict import STATE_FORMAT, check_state_dict
 
 if TYPE_CHECKING:
     from .learner import Learner
 
-#: Version of the state-dict layout; a newer one is refused when loading.
-STATE_FORMAT = 1
 #: Runs at least this long show a progress bar (when stderr is a terminal).
 PROGRESS_MIN_STEPS = 1000
 
@@ -353,9 +353,19 @@ class Binding:
         already there. Seam hooks (:meth:`intercept`) are not carried over, since a hook is
         written for one array library.
         """
-        from .io import moved
+        from plastix.backends import get_backend
 
-        return moved(self, backend, device)
+        target = get_backend(backend, device)
+        if target is self.backend:
+            return self
+        learner = copy.copy(self.learner)
+        learner.backend = target
+        host = {k: np.array(self.backend.to_numpy(v)) for k, v in self.arrays.items()}
+        new = Binding(learner, host["weight"], batch_size=self.batch_size,
+                      mask=host.get("mask"), dt=self.dt, seed=self.seed, params=self.params,
+                      shape_options=self.shape_options)
+        new.load_state_dict(self.state_dict())
+        return new
 
     # -- views ----------------------------------------------------------------------------------
     @property
@@ -410,8 +420,6 @@ class Binding:
         """Restore what :meth:`state_dict` returned (from any backend); all or nothing: every
         entry is checked (rule, hyperparameters, ``dt``, names, shapes, dtypes, finiteness,
         step counter, seed) before the first array is written."""
-        from .io import check_state_dict
-
         staged, t, seed = check_state_dict(self, sd)
         self.step_state.invalidate()  # the loaded weight may lie outside the bounds
         for k, host in staged.items():

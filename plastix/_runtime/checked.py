@@ -27,6 +27,7 @@ import numpy as np
 from plastix._compiler import evaluate
 from plastix._errors import NonFiniteError
 from plastix._graph import Const, Value
+from plastix.backends import Backend
 
 if TYPE_CHECKING:
     from .binding import Binding
@@ -60,7 +61,7 @@ def debug_enabled() -> bool:
     return os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _errstate(backend: Any) -> contextlib.AbstractContextManager[Any]:
+def _errstate(backend: Backend) -> contextlib.AbstractContextManager[Any]:
     # NumPy warns on overflow; a checked step reports the overflow itself.
     return np.errstate(all="ignore") if backend.name == "numpy" else contextlib.nullcontext()
 
