@@ -92,6 +92,22 @@ class Backend:
         return array_library(x) is not None and not self.is_native(x)
 
     # -- lowering -------------------------------------------------------------------------------
+    def kernel_target(self) -> str | None:
+        """Which generated per-synapse kernels this backend's arrays can run: ``"numba"`` for
+        arrays in host memory when Numba is installed (and ``PLASTIX_KERNELS`` is not
+        ``0``), None for none (the array lowering then does all the work)."""
+        return None
+
+    def kernel_view(self, x: Any) -> Any:
+        """``x`` as the kernel reads and writes it (the same memory)."""
+        return x
+
+    def write_count(self) -> Callable[[Any], Any] | None:
+        """A function telling how often an array was written (PyTorch's version counter),
+        so that a binding notices a weight written from outside; None when the library has
+        no such counter (NumPy)."""
+        return None
+
     def specialise(self, batch_size: int, dtype: str) -> Backend:
         """This backend as the compiler lowers one graph onto it. The default is the backend
         itself; a backend with faster spellings of some ops for a batch size or dtype returns
@@ -142,6 +158,17 @@ class Backend:
                 zeros=lambda shape, like: self.full(shape, 0, dtype_name(like.dtype))),
             "assign": self.assign,
         }
+
+
+def numba_available() -> bool:
+    """Whether generated kernels may use Numba: it is installed and ``PLASTIX_KERNELS`` is
+    not set to ``0`` (which keeps every step on the array lowering, the reference)."""
+    import importlib.util
+    import os
+
+    if os.environ.get("PLASTIX_KERNELS", "").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    return importlib.util.find_spec("numba") is not None
 
 
 def module_loaded(name: str) -> bool:

@@ -18,7 +18,7 @@ import numpy as np
 
 from plastix._ops import ROWNORM
 
-from ._base import Backend
+from ._base import Backend, numba_available
 from ._lowering import BASE_TABLE, Template
 
 NUMPY_TABLE: Mapping[str, Template] = {
@@ -78,6 +78,9 @@ class NumpyBackend(Backend):
 
     def copy(self, x: np.ndarray) -> np.ndarray:
         return x.copy()
+
+    def kernel_target(self) -> str | None:
+        return "numba" if numba_available() else None
 
     def specialise(self, batch_size: int, dtype: str) -> Backend:
         diff: dict[str, Template] = {}

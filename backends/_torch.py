@@ -24,7 +24,7 @@ import numpy as np
 
 from plastix._errors import BackendUnavailableError
 
-from ._base import Backend, array_library
+from ._base import Backend, array_library, numba_available
 from ._lowering import BASE_TABLE, Template
 from ._random import rand_bits
 
@@ -78,6 +78,11 @@ def _clip(torch: Any) -> Callable[..., Any]:
             torch.minimum(low, hi, out=out)
 
     return clip
+
+
+def _version(t: Any) -> int:
+    """How often ``t`` was written in place by torch (its version counter)."""
+    return int(t._version)
 
 
 class TorchBackend(Backend):
@@ -174,6 +179,16 @@ class TorchBackend(Backend):
         return f"{text} device={device}" if device is not None else text
 
     # -- lowering -------------------------------------------------------------------------------
+    def kernel_target(self) -> str | None:
+        """Numba kernels run on CPU tensors through their NumPy views (the same memory)."""
+        return "numba" if self.torch_device.type == "cpu" and numba_available() else None
+
+    def kernel_view(self, x: Any) -> Any:
+        return x.numpy()
+
+    def write_count(self) -> Callable[[Any], Any] | None:
+        return _version
+
     def step_context(self) -> Any:
         return self._torch.no_grad()
 

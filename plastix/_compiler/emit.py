@@ -18,7 +18,7 @@ from typing import Any
 
 from plastix._errors import RuleValidationError
 from plastix._graph import Const, Graph, Node, Operand, Value
-from plastix._ops import Aval
+from plastix._ops import SYNAPSE, Aval
 from plastix.backends import Backend, Template
 
 from . import events as ev
@@ -66,6 +66,8 @@ class Program:
     work: dict[int, tuple[str, ...]]
     names: Names
     event: ev.EventPlan | None = None
+    #: generated kernels by the index of the node that calls them
+    kernels: dict[int, Any] = field(default_factory=dict)
     namespace: dict[str, Any] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
 
@@ -109,6 +111,10 @@ class Emitter:
         """One op as a line of source."""
         outs = ", ".join(self.ref(o) for o in node.outputs)
         args = [self.ref(x) for x in node.inputs]
+        if node.spec is SYNAPSE:  # lowered to a kernel generated for this graph
+            fname = self.names.get(("kernel", node.index), "_synapse_kernel")
+            self.p.namespace[fname] = self.p.kernels[node.index]
+            return f"{outs}, = {fname}(X, {', '.join(args)})"
         if callable(node.op):
             stem = f"_{node.op_name}".replace("<", "").replace(">", "")
             fname = self.names.get(("fn", node.index), stem if stem.isidentifier()

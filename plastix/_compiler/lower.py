@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from plastix._graph import Graph, Value
-from plastix._ops import ROWNORM, Aval
+from plastix._graph import Graph, Node, Value
+from plastix._ops import ROWNORM, SYNAPSE, Aval
 from plastix.backends import Backend, get_backend
 
 from . import events as ev
@@ -35,6 +35,7 @@ from .buffers import BufferPlan, plan_buffers, plan_scratch
 from .emit import RESERVED, Emitter, Names, Program
 from .passes import final_values, fold_constants, prune
 from .rownorm import fuse_rownorm
+from .synapse import find_kernel
 from .steps import CACHE, CompiledStep, fingerprint
 
 PERSISTENT = ("state", "fixed", "learned")
@@ -50,6 +51,31 @@ class Lowered:
     signals: tuple[str, ...]
     constants: dict[str, Any]
     event_driven: bool
+
+
+def _plan_kernel(p: Program) -> bool:
+    """Replace the step's weight-sized ops by one generated kernel (:mod:`.synapse`) on
+    backends that run kernels; whether one was made."""
+    target = p.backend.kernel_target()
+    if target is None:
+        return False
+    g = p.g
+    event = ev.find_event_add(p.live, p.avals, p.finals, g.pre_shape, g.post_shape) \
+        if len(g.pre_shape) == 2 and len(g.post_shape) == 2 else None
+    plan = find_kernel(p.live, p.avals, p.finals, g.weight_shape, g.batch_size, g.dtype,
+                       {n: d.aval for n, d in g.variables.items()}, event)
+    if plan is None:
+        return False
+    from .kernels import build, call_operands
+
+    kernel = build(plan, p.backend.kernel_view, p.backend.write_count(),
+                   fname=f"synapse_{g.rule}".replace(".", "_"))
+    cone = {n.index for n in [*plan.vector_nodes, *plan.nodes]}
+    node = Node(plan.nodes[-1].index, SYNAPSE.name, tuple(call_operands(plan)),
+                tuple(v for _, v in plan.targets), (), p.phase, SYNAPSE)
+    p.live = [n for n in p.live if n.index not in cone] + [node]
+    p.kernels[node.index] = kernel
+    return True
 
 
 def _plan_events(p: Program) -> None:
@@ -82,12 +108,13 @@ def plan(g: Graph, avals: dict[Value, Aval], backend: Backend, phase: str, *,
                                  variables=set(g.variables))
     finals = final_values(kept, subst, persistent)
     live = prune(kept, finals)
-    if backend.template(ROWNORM.name) is not None:
-        live = fuse_rownorm(live, avals, finals)
     names = Names(set(RESERVED) | set(backend.helpers()))
     p = Program(g, phase, backend, avals, live, finals, persistent, signals, BufferPlan(), [],
                 {}, names)
-    _plan_events(p)
+    if not _plan_kernel(p):
+        if backend.template(ROWNORM.name) is not None:
+            p.live = fuse_rownorm(p.live, avals, finals)
+        _plan_events(p)
     p.buffers = plan_buffers(g, p.live, avals, finals, persistent, backend)
     _keep_event_if_in_place(p)
     p.scratch, p.work = plan_scratch(p.live, avals, p.buffers, backend, seams=seams,

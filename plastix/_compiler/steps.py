@@ -66,7 +66,7 @@ def fingerprint(g: Graph, backend: Backend, phase: str, seams: bool) -> Hashable
     specs = {n.spec.name for n in g.nodes if n.spec is not None}
     templates = tuple((name, backend.template(name)) for name in sorted(specs))
     return (g.rule, g.pre_shape, g.post_shape, nodes, variables, backend.key, type(backend),
-            templates, phase, seams)
+            templates, backend.kernel_target(), phase, seams)
 
 
 class CompileCache:

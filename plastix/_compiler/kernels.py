@@ -1,0 +1,458 @@
+"""Generated per-synapse kernels: a :class:`~plastix._compiler.synapse.KernelPlan` as the
+source of one Numba function, compiled once per source and called from the step.
+
+The kernel loops over the rows of the weight; in each row it makes one pass over the columns
+per *stage* (a row reduction or a row normalisation needs the whole row before the next
+stage can use it), computing every value of the plan with the scalar form of its op
+(:data:`SCALAR_FORMS`, NumPy's semantics: ``maximum`` and ``clip`` keep NaN, a division by
+zero gives an infinity), in the arrays' dtype, and writes the new values of the variables it
+updates in place. Values that later stages read are kept in row buffers; a row reduction
+sums with eight partial sums in float64. An event-driven variant visits only the rows and
+columns of neurons that spiked (see :mod:`plastix._compiler.synapse`).
+
+``syn.source`` shows the call; ``Kernel.source`` the kernel's own source.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from plastix._graph import Const, Node, Operand, Value
+from plastix._ops import ROWNORM
+
+from .synapse import COL, ELEMENT, OUTER, ROW, ROW_SUM, SCALAR, KernelPlan
+
+#: The scalar form of each elementwise op (operands ``{0}``, ``{1}``, ``{2}``).
+SCALAR_FORMS = {
+    "add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
+    "var_linear": "({0} * {1} + {2})", "neg": "(-{0})", "abs": "abs({0})",
+    "exp": "np.exp({0})", "log": "np.log({0})", "sqrt": "np.sqrt({0})", "pow": "({0} ** {1})",
+    "sign": "np.sign({0})", "relu": "_maximum({0}, _ZERO)",
+    "heaviside": "(_ONE if {0} > _ZERO else _ZERO)", "maximum": "_maximum({0}, {1})",
+    "minimum": "_minimum({0}, {1})", "clamp": "_clip({0}, {1}, {2})",
+    "where": "({1} if {0} else {2})", "greater": "({0} > {1})", "greater_equal": "({0} >= {1})",
+    "less": "({0} < {1})", "less_equal": "({0} <= {1})", "equal": "({0} == {1})",
+    "not_equal": "({0} != {1})",
+}
+
+_PRELUDE = '''import numpy as np
+from numba import njit
+
+_T = np.{dtype}
+_ZERO = _T(0.0)
+_ONE = _T(1.0)
+
+
+@njit(inline="always")
+def _maximum(a, b):
+    return a if (a > b or a != a) else b
+
+
+@njit(inline="always")
+def _minimum(a, b):
+    return a if (a < b or a != a) else b
+
+
+@njit(inline="always")
+def _clip(x, lo, hi):
+    x = lo if x < lo else x
+    return hi if x > hi else x
+
+
+@njit(inline="always")
+def _sum(x):
+    s = np.zeros(8)
+    n = x.shape[0]
+    k = 0
+    while k + 8 <= n:
+        for m in range(8):
+            s[m] += x[k + m]
+        k += 8
+    total = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+    while k < n:
+        total += x[k]
+        k += 1
+    return total
+
+
+@njit(inline="always")
+def _amax(x):
+    m = x[0]
+    for k in range(1, x.shape[0]):
+        m = _maximum(m, x[k])
+    return m
+'''
+
+
+class _Writer:
+    """Source lines with indentation."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 1
+
+    def __call__(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+    def indent(self) -> _Writer:
+        self.depth += 1
+        return self
+
+    def dedent(self) -> None:
+        self.depth -= 1
+
+
+class Source:
+    """Builds the source of one kernel from a plan (see the module docstring)."""
+
+    def __init__(self, plan: KernelPlan) -> None:
+        self.plan = plan
+        self.names: dict[Any, str] = {}
+        self.params: list[str] = []
+        for k, (name, _) in enumerate(plan.targets):
+            self.names[Value(name, 0)] = self.names[("out", name)] = f"o{k}"
+            self.params.append(f"o{k}")
+        for k, x in enumerate(x for x in plan.inputs if x not in self.names):
+            self.names[x] = f"a{k}"
+            self.params.append(f"a{k}")
+        for role, v in plan.spikes.items():
+            if v not in self.names:
+                self.names[v] = f"s_{role}"
+                self.params.append(f"s_{role}")
+        for n in plan.nodes:
+            self.names[n.outputs[0]] = f"v{n.index}"
+        self._vector_groups()
+        stages = max(plan.stage.values(), default=0)
+        readers: dict[Value, int] = {}
+        for n in plan.nodes:
+            for x in n.inputs:
+                if isinstance(x, Value) and x in plan.stage:
+                    readers[x] = max(readers.get(x, 0), plan.stage[n.outputs[0]])
+        #: element values read in a later stage live in row buffers
+        self.buffered = sorted((v for v, s in readers.items()
+                                if plan.level[v] == ELEMENT and s > plan.stage[v]),
+                               key=lambda v: (v.name, v.version))
+        self.buffered += [n.inputs[0] for n in plan.nodes
+                          if plan.level[n.outputs[0]] == ROW_SUM and n.inputs[0] not in
+                          self.buffered and n.inputs[0] in plan.stage]
+        self.stages = stages
+
+    def _vector_groups(self) -> None:
+        """Runs of vector ops of one shape share a loop; a value read outside its run (by
+        another run or by the synapses) or a vector variable's new value is kept in an
+        array ``t_v<i>``, the others are scalars of the loop."""
+        plan = self.plan
+        self.group: dict[Value, int] = {}
+        shape = None
+        g = -1
+        for n in plan.vector_nodes:
+            out = plan.avals[n.outputs[0]].shape
+            if out != shape:
+                g, shape = g + 1, out
+            self.group[n.outputs[0]] = g
+        keep = {v for _, v in plan.targets if v in self.group}
+        for n in [*plan.vector_nodes, *plan.nodes]:
+            here = self.group.get(n.outputs[0], -1)
+            keep.update(x for x in n.inputs if isinstance(x, Value) and x in self.group
+                        and self.group[x] != here)
+        self.kept = keep
+        for n in plan.vector_nodes:
+            v = n.outputs[0]
+            self.names[v] = f"t_v{n.index}" if v in keep else f"v{n.index}"
+
+    def array(self, x: Value) -> str:
+        """The name of an array the kernel holds: a parameter or a kept vector value."""
+        return self.names[x]
+
+    def read_vector(self, x: Operand, out: tuple[int, ...]) -> str:
+        """How a vector loop over ``out`` (indices ``b``, ``k``) reads operand ``x``."""
+        if isinstance(x, Const):
+            return self.names[x]
+        if x in self.group and x not in self.kept:
+            return self.names[x]
+        shape = self.plan.avals[x].shape
+        name = self.names[x]
+        if shape == out:
+            return f"{name}[b, k]"
+        if len(shape) == 2 and shape[0] == 1 and shape[1] == out[1]:
+            return f"{name}[0, k]"
+        if shape == (out[1],):
+            return f"{name}[k]"
+        return f"{name}_s"
+
+    def vector_stage(self, w: _Writer) -> None:
+        plan = self.plan
+        for v in sorted(self.kept, key=lambda v: (v.name, v.version)):
+            aval = plan.avals[v]
+            dtype = "np.bool_" if aval.dtype == "bool" else f"np.{aval.dtype}"
+            w(f"{self.names[v]} = np.empty({aval.shape}, {dtype})")
+        runs: dict[int, list[Node]] = {}
+        for n in plan.vector_nodes:
+            runs.setdefault(self.group[n.outputs[0]], []).append(n)
+        for nodes in runs.values():
+            out = plan.avals[nodes[0].outputs[0]].shape
+            w(f"for b in range({out[0]}):")
+            w.indent()
+            w(f"for k in range({out[1]}):")
+            w.indent()
+            for n in nodes:
+                args = [self.read_vector(x, out) for x in n.inputs]
+                expr = self.scalar(n, args)
+                v = n.outputs[0]
+                w(f"{self.names[v]}[b, k] = {expr}" if v in self.kept
+                  else f"{self.names[v]} = {expr}")
+            w.dedent()
+            w.dedent()
+
+    def write_back(self, w: _Writer) -> None:
+        """Store the vector variables' new values (after every read of their old ones)."""
+        for k, (_, v) in enumerate(self.plan.targets):
+            if v in self.group:
+                w(f"o{k}[:, :] = {self.names[v]}")
+
+    @staticmethod
+    def scalar(node: Node, args: list[str]) -> str:
+        if node.op == "cast":
+            return f"_T({args[0]})" if node.kwargs["dtype"] != "bool" else f"({args[0]} != 0)"
+        return SCALAR_FORMS[str(node.op)].format(*args)
+
+    # -- operands -----------------------------------------------------------------------------
+    def read(self, x: Operand, stage: int) -> str:
+        """How the loop body of ``stage`` reads operand ``x`` at row ``i``, column ``j``."""
+        level = self.plan.level.get(x, SCALAR)
+        name = self.names[x]
+        if isinstance(x, Value) and x in self.group:  # a vector value, kept in an array
+            shape = self.plan.avals[x].shape
+            return f"{name}[0, j]" if shape[-1] == self.plan.shape[1] else f"{name}[0, i]"
+        if isinstance(x, Value) and x in self.plan.stage:  # a value the kernel computes
+            if level == ELEMENT and x in self.buffered and self.plan.stage[x] < stage:
+                return f"buf_{name}[j]"
+            return name
+        if level == ELEMENT:
+            return f"{name}[i, j]"
+        if level == ROW:
+            return f"{name}_i"
+        if level == COL:
+            return f"{name}[0, j]" if len(self.plan.avals[x].shape) == 2 else f"{name}[j]"
+        if isinstance(x, Value):  # an array of one element (a scalar signal)
+            return f"{name}_s"
+        return name  # a constant parameter
+
+    def outer(self, node: Node) -> str:
+        a, b = (self.names[x] for x in node.inputs)
+        return " + ".join(f"{a}_i{k} * {b}[{k}, j]" for k in range(self.plan.batch))
+
+    def expr(self, node: Node, stage: int) -> str:
+        kind = self.plan.level[node.outputs[0]]
+        if kind == OUTER:
+            return f"({self.outer(node)})"
+        if node.spec is ROWNORM:
+            return f"({self.read(node.inputs[0], stage)} * factor_{self.names[node.outputs[0]]})"
+        return self.scalar(node, [self.read(x, stage) for x in node.inputs])
+
+    # -- blocks -------------------------------------------------------------------------------
+    def row_hoists(self, w: _Writer) -> None:
+        for x in self.plan.inputs:
+            if self.plan.level.get(x) == ROW:
+                w(f"{self.names[x]}_i = {self.names[x]}[i, 0]")
+        for n in self.plan.nodes:
+            if self.plan.level[n.outputs[0]] == OUTER:
+                a = self.names[n.inputs[0]]
+                for k in range(self.plan.batch):
+                    w(f"{a}_i{k} = {a}[{k}, i]")
+
+    def element_body(self, w: _Writer, stage: int) -> None:
+        plan = self.plan
+        for n in plan.nodes:
+            v = n.outputs[0]
+            if plan.stage[v] != stage or plan.level[v] not in (ELEMENT, OUTER):
+                continue
+            w(f"{self.names[v]} = {self.expr(n, stage)}")
+            if v in self.buffered:
+                w(f"buf_{self.names[v]}[j] = {self.names[v]}")
+        for n in plan.nodes:  # a row normalisation's |input| for the next stage's factor
+            if n.spec is ROWNORM and plan.stage[n.outputs[0]] == stage + 1:
+                w(f"abs_{self.names[n.outputs[0]]}[j] = abs({self.read(n.inputs[0], stage)})")
+        for k, (name, v) in enumerate(plan.targets):
+            if plan.stage.get(v) == stage:
+                w(f"o{k}[i, j] = {self.names[v]}")
+
+    def row_values(self, w: _Writer, stage: int) -> None:
+        """The row values known from ``stage`` on: reductions, factors, row-level ops."""
+        plan = self.plan
+        for n in plan.nodes:
+            v = n.outputs[0]
+            if plan.stage[v] != stage:
+                continue
+            name = self.names[v]
+            if plan.level[v] == ROW_SUM:
+                x = n.inputs[0]  # a value of the kernel (in a row buffer) or an array's row
+                src = f"buf_{self.names[x]}" if x in plan.stage else f"{self.names[x]}[i]"
+                if n.op == "amax":
+                    w(f"{name} = _amax({src})")
+                elif n.op == "mean":
+                    w(f"{name} = _T(_sum({src})) / _T({src}.shape[0])")
+                else:
+                    w(f"{name} = _T(_sum({src}))")
+            elif n.spec is ROWNORM:
+                c = self.read(n.inputs[1], stage)
+                w(f"total_{name} = _T(_sum(abs_{name}))")
+                w(f"factor_{name} = {c} / total_{name} if total_{name} != 0 else total_{name}")
+            elif plan.level[v] == ROW:
+                w(f"{name} = {self.expr(n, stage)}")
+
+    def loops(self, w: _Writer, cols: str = "range(n1)") -> None:
+        for stage in range(self.stages + 1):
+            if stage:
+                self.row_values(w, stage)
+            w(f"for j in {cols}:")
+            self.element_body(w.indent(), stage)
+            w.dedent()
+
+    def event_block(self, w: _Writer) -> None:
+        plan = self.plan
+        assert plan.event is not None
+        line = 64 // (4 if plan.dtype == "float32" else 8)
+        w("if ok:")
+        w.indent()
+        for role, n in (("rows", "n0"), ("cols", "n1")):
+            on = getattr(plan.event, role)
+            s = self.names[plan.spikes[role]]
+            w(f"{role} = np.empty({n}, np.intp)")
+            w(f"n_{role} = 0")
+            if on:
+                w(f"for k in range({n}):")
+                w.indent()
+                cond = " or ".join(f"{s}[{b}, k] != 0" for b in range(plan.batch))
+                w(f"if {cond}:")
+                w.indent()
+                w(f"{role}[n_{role}] = k")
+                w(f"n_{role} += 1")
+                w.dedent()
+                w.dedent()
+        w(f"cost = n_rows * n1 + (n0 - n_rows) * min(n_cols * {line}, n1)")
+        w("if cost <= limit:")
+        w.indent()
+        w("is_row = np.zeros(n0, np.bool_)")
+        w("for r in range(n_rows):")
+        w.indent()
+        w("i = rows[r]")
+        w("is_row[i] = True")
+        self.row_hoists(w)
+        self.loops(w)
+        w.dedent()
+        w("if n_cols:")
+        w.indent()
+        w("for i in range(n0):")
+        w.indent()
+        w("if is_row[i]:")
+        w("    continue")
+        self.row_hoists(w)
+        self.loops(w, "cols[:n_cols]")
+        w.dedent()
+        w.dedent()
+        w("done = True")
+        w.dedent()
+        w.dedent()
+
+    def text(self, fname: str) -> str:
+        w = _Writer()
+        w("n0 = o0.shape[0]")
+        w("n1 = o0.shape[1]")
+        for x in self.plan.inputs:
+            if isinstance(x, Value) and self.plan.level.get(x) == SCALAR:
+                w(f"{self.names[x]}_s = {self.names[x]}.ravel()[0]")
+        self.vector_stage(w)
+        w("done = False")
+        if self.plan.event is not None:
+            self.event_block(w)
+        w("if not done:")
+        w.indent()
+        for v in self.buffered:
+            dtype = self.plan.avals[v].dtype
+            w(f"buf_{self.names[v]} = np.empty(n1, np.{'bool_' if dtype == 'bool' else dtype})")
+        for n in self.plan.nodes:
+            if n.spec is ROWNORM:
+                w(f"abs_{self.names[n.outputs[0]]} = np.empty(n1, _T)")
+        w("for i in range(n0):")
+        w.indent()
+        self.row_hoists(w)
+        self.loops(w)
+        w.dedent()
+        w.dedent()
+        self.write_back(w)
+        w("return done")
+        head = f"@njit(nogil=True, error_model='numpy')\ndef {fname}(ok, limit, " \
+            f"{', '.join(self.params)}):"
+        return "\n".join([_PRELUDE.format(dtype=self.plan.dtype), "", head, *w.lines, ""])
+
+
+_CACHE: dict[str, Callable[..., bool]] = {}
+_LOCK = threading.Lock()
+
+
+def compile_kernel(source: str, fname: str) -> Callable[..., bool]:
+    """The Numba function defined by ``source`` (compiled lazily, once per source)."""
+    with _LOCK:
+        hit = _CACHE.get(source)
+        if hit is None:
+            namespace: dict[str, Any] = {}
+            exec(compile(source, f"<plastix kernel {fname}>", "exec"), namespace)
+            hit = _CACHE[source] = namespace[fname]
+        return hit
+
+
+@dataclass
+class Kernel:
+    """A generated kernel and how a step calls it: ``kernel(X, *arrays and constants)``,
+    returning the arrays of the variables it updated in place."""
+
+    source: str
+    fn: Callable[..., bool]
+    targets: int
+    scalars: tuple[bool, ...]
+    needs_invariant: bool
+    bounded: bool
+    dtype: str
+    view: Callable[[Any], Any]
+    write_count: Callable[[Any], Any] | None
+
+    def __call__(self, X: Any, *args: Any) -> tuple[Any, ...]:
+        import numpy as np
+
+        cast = np.float32 if self.dtype == "float32" else np.float64
+        arrays = [cast(a) if scalar else self.view(a)
+                  for a, scalar in zip(args, self.scalars, strict=True)]
+        weight = args[0]
+        count = self.write_count
+        if count is not None and count(weight) != X.version:
+            X.in_bounds = False  # written from outside since the last step
+        ok = not self.needs_invariant or (X.in_bounds and (X.sparse_bounds or count is not None))
+        self.fn(ok, X.event_limit, *arrays)
+        X.in_bounds = self.bounded
+        if count is not None:
+            X.version = count(weight)
+        return args[:self.targets]
+
+
+def build(plan: KernelPlan, view: Callable[[Any], Any],
+          write_count: Callable[[Any], Any] | None, fname: str = "synapse") -> Kernel:
+    """The kernel of ``plan`` for a backend whose arrays the kernel reads through ``view``;
+    ``write_count`` tells whether an array was written since (None: it cannot tell)."""
+    src = Source(plan)
+    scalars = tuple(isinstance(x, Const) for x in call_operands(plan, src))
+    source = src.text(fname)
+    return Kernel(source, compile_kernel(source, fname), len(plan.targets), scalars,
+                  plan.needs_invariant, plan.bounded, plan.dtype, view, write_count)
+
+
+def call_operands(plan: KernelPlan, src: Source | None = None) -> list[Operand]:
+    """What the step passes to the kernel, after ``X``: the targets' arrays (their values at
+    the start of the step), the inputs, the spike arrays of an event-driven kernel."""
+    targets = [Value(name, 0) for name, _ in plan.targets]
+    rest = [x for x in plan.inputs if x not in targets]
+    spikes = [v for v in plan.spikes.values() if v not in targets and v not in rest]
+    return [*targets, *rest, *dict.fromkeys(spikes)]
