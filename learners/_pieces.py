@@ -226,9 +226,16 @@ def weight_function(g: px.Graph, name: str, fn: Any, target: str = "weight") -> 
 
     def weight_fn(w: Any, *, xp: Any) -> Any:
         out = fn(w, xp=xp) if wants_xp else fn(w)
-        return out if hasattr(out, "shape") else xp.asarray(out, dtype=w.dtype)
+        if not hasattr(out, "shape"):
+            out = xp.asarray(out, dtype=w.dtype)
+        shape, full = tuple(out.shape), tuple(w.shape)
+        if len(shape) > len(full) or any(n not in (1, m) for n, m in
+                                         zip(shape, full[len(full) - len(shape):], strict=True)):
+            raise ValueError(f"must return an array that broadcasts to the weight's shape "
+                             f"{tuple(w.shape)}, got shape {tuple(out.shape)}")
+        return out
 
-    weight_fn.__name__ = getattr(fn, "__name__", name)
+    weight_fn.__name__ = name
     return g.op_to_backend(name, weight_fn, [target])
 
 

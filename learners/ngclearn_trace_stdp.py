@@ -80,10 +80,12 @@ def trace_stdp_change(g: px.Graph, name: str, p: TraceParams, *, per_sample: boo
         return value
 
     f_plus = f_minus = None
-    if p.mu > 0:
-        room = g.op_to_backend("room", "sub", ["w_bound", "weight"])
+    if p.mu > 0:  # distances clipped at 0: ngclearn's power of a negative one is NaN
+        room = g.op_to_backend("room", "relu", [g.op_to_backend("room", "sub",
+                                                                ["w_bound", "weight"])])
         f_plus = g.op_to_backend("f_plus", "pow", [room, "mu"])
-        f_minus = g.op_to_backend("f_minus", "pow", ["weight", "mu"])
+        f_minus = g.op_to_backend("f_minus", "pow", [g.op_to_backend("w_pos", "relu",
+                                                                     ["weight"]), "mu"])
     ltp = term(f"{name}_ltp" if ltd else name, "post", gap, "A_plus", f_plus)
     if ltd:
         g.op_to_backend(name, "sub", [ltp, term(f"{name}_ltd", "x_post", "pre", "A_minus",
@@ -116,7 +118,10 @@ class TraceSTDP(px.Rule):
     steps the change is :math:`\eta A_+ e^{-\Delta t\, dt/\tau_{tr}}`, for :math:`\Delta t < 0`
     :math:`-\eta A_- e^{\Delta t\, dt/\tau_{tr}}`, and a same-step pair gives
     :math:`\eta (A_+ - A_-)`. ``x_tar`` > 0 depresses a synapse at every post spike by
-    :math:`\eta A_+ x_{tar}` (times :math:`f_+`). ngclearn requires ``A_plus`` and
+    :math:`\eta A_+ x_{tar}` (times :math:`f_+`). For a weight outside :math:`[0, w_b]` (only
+    possible before the first clip) ngclearn's fractional power gives NaN, which then never
+    leaves the weight; plastix takes the power of the distance clipped at 0 (no change
+    towards the far side), so the clip brings the weight back. ngclearn requires ``A_plus`` and
     ``A_minus``; the defaults (1, 1) are the example at the end of its
     ``traceSTDPSynapse.py``. The clip's margin ``w_eps`` is 0 in this synapse (ngclearn's
     ``ExpSTDPSynapse`` uses 0.01). Batches are summed.

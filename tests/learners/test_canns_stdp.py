@@ -75,7 +75,7 @@ def test_matches_a_transcription_of_the_canns_train_loop(backend: str) -> None:
 def test_trainer_options_are_rejected_with_a_reason() -> None:
     with pytest.raises(px.HyperparameterError, match="bind the weight"):
         px.Learner("canns_stdp", weight_attr="W")
-    with pytest.raises(px.HyperparameterError, match="'compiled'.*True or False"):
+    with pytest.raises(px.HyperparameterError, match=r"'compiled'.*True or False"):
         px.Learner("canns_stdp", compiled="no")
     assert "trace_decay" in px.info("canns_stdp") and "compiled" in px.info("canns_stdp")
 
