@@ -9,10 +9,14 @@ Trace kinds, with decay factor :math:`\\lambda` per step and spikes :math:`s_t`:
 * ``cumulative`` (all-to-all): :math:`x_t = \\lambda x_{t-1} + s_t`
 * ``nearest`` (a spike resets the trace to 1): :math:`x_t = (1 - s_t) \\lambda x_{t-1} + s_t`
 
-and, for the trace STDP catalogue, norse's forward-Euler trace (:func:`euler_trace`) and
-ngclearn's ``VarTrace`` (:func:`var_trace`). Weight dependence (:func:`weight_dependence`)
-gives the factors that scale potentiation and depression; :func:`conv_pair_dw` is the pair
-term of a convolution kernel.
+and, for the trace STDP catalogue, norse's forward-Euler trace (:func:`euler_trace`),
+ngclearn's ``VarTrace`` (:func:`var_trace`) and the decay-then-jump-or-set trace of BindsNET's
+nodes and inferno's reducers (:func:`scaled_trace`). Weight dependence
+(:func:`weight_dependence`, :func:`weight_function` for a user's function of the weight)
+gives the factors that scale potentiation and depression; :func:`sample_outer` and
+:func:`reduced_outer` are the per-sample and batch-reduced pair products,
+:func:`conv_pair_dw` the pair term of a convolution kernel, and :func:`decay_and_clamp`
+BindsNET's weight decay and clamp after an update.
 """
 
 from __future__ import annotations

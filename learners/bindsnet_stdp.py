@@ -23,7 +23,9 @@ weight is BindsNET's ``connection.w.T``, and the products below are written for 
 ``nu`` is BindsNET's pair ``nu=(nu_0, nu_1)``, or one number for both; it sets ``nu_pre``
 and ``nu_post``. BindsNET stores ``nu``, ``wmin`` and ``wmax`` in float32 whatever the
 weight's dtype, and converts spikes with ``.float()``, so it runs in float32 only; plastix
-computes in the binding's dtype.
+computes in the binding's dtype. Measured against BindsNET 0.3.4 (random spike trains, batch 1
+and 4, every step; float64 with ``.float()`` mapped to float64 for the run): within 7e-15
+in float64 and 3e-6 on weights of size 14 in float32 (the order of the batch sums).
 
 Reference: BindsNET ``bindsnet/learning/learning.py`` and ``bindsnet/network/nodes.py``
 (0.3.4); Hazan, H. et al. (2018). BindsNET: a machine learning-oriented spiking neural

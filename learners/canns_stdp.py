@@ -30,7 +30,7 @@ from ._pieces import add_change, clamp, pair_dw, trace
 
 @px.rule("canns_stdp", aliases=("canns", "STDPTrainer", "stdp_trainer"))
 class CannsSTDP(px.Rule):
-    r"""Trace STDP of canns's ``STDPTrainer`` (compiled path), weight (n_post, n_pre).
+    r"""Trace STDP of canns's ``STDPTrainer``, either training loop, weight (n_post, n_pre).
 
     .. math::
 
@@ -45,8 +45,10 @@ class CannsSTDP(px.Rule):
     every ``train()`` call (call ``reset()`` between calls for the same result); its
     uncompiled loop keeps the layer's traces across calls, as a binding does, and runs the
     layer's forward pass on the weights of the start of the call (spikes given to ``step``
-    here come from whatever produced them). The trainer object
-    (a leaky integrate-and-fire layer with ``train``/``predict``) is ``plastix.STDPTrainer``.
+    here come from whatever produced them). Measured against canns 1.5.0's Python loop
+    (120 steps, its layer's own spikes, float32, canns's only dtype): equal to the last bit.
+    The trainer object (a leaky integrate-and-fire layer with ``train``/``predict``) is
+    ``plastix.STDPTrainer``, which runs the compiled path only.
 
     Reference: canns ``canns/trainer/stdp.py`` and ``canns/models/brain_inspired/spiking.py``;
     Morrison, A., Diesmann, M. and Gerstner, W. (2008). Phenomenological models of synaptic

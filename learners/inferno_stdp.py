@@ -24,7 +24,9 @@ depressive parts before the batch reduction).
 inferno applies an update when ``connection.update()`` is called after the trainer; plastix
 applies it in every ``step``. inferno's updater adds :math:`\mathrm{pos} - \mathrm{neg}` with
 no bounds unless the user adds bounding hooks; here ``w_min``/``w_max`` clamp after the update
-(none by default). Weights are (n_post, n_pre), as inferno's ``LinearDense``.
+(none by default). Weights are (n_post, n_pre), as inferno's ``LinearDense``. Measured against
+inferno 0.0.5 (its ``Serial`` layer with scripted post spikes, batch 1 and 4, scalar and
+per-sample rewards, every step): within 9e-16 in float64 and 8e-7 in float32.
 
 Reference: inferno ``inferno/learn/trainers/two_factor_stdp.py`` and
 ``three_factor_stdp.py`` (0.0.5); Florian, R. V. (2007), doi:10.1162/neco.2007.19.6.1468.

@@ -28,7 +28,10 @@ to ``weight.grad`` for an optimiser to apply, ``step(on_grad=False)`` returns
 ``torch.optim.SGD(lr=1)`` makes of the gradient); to use another optimiser, let the binding
 write the change into ``weight.grad`` instead (plastix's weight-change seam). ``scale`` is
 the factor of SpikingJelly's ``step(scale=...)``. Weights are (n_post, n_pre), as
-``nn.Linear``'s.
+``nn.Linear``'s. Measured against SpikingJelly 2.0.0 (an ``nn.Linear`` synapse, batch 1 and
+4, with and without weight functions, every step): equal to the last bit except for
+MSTDP-ET at batch 4 (compared with four unbatched learners sharing a weight): 3.3e-16 in
+float64, 1.8e-7 in float32.
 
 Reference: SpikingJelly ``activation_based/learning/plasticity.py`` and
 ``activation_based/functional/learning.py`` (2.0.0); Fang, W. et al. (2023). SpikingJelly: an
