@@ -59,8 +59,9 @@ class _DopamineParams:
     tau_minus: float = tau_minus_param()
     tau_c: float = px.param(1000.0, unit="ms", low=0, open_low=True,
                             doc="eligibility time constant")
-    tau_n: float = px.param(200.0, unit="ms", low=0, open_low=True,
-                            doc="dopamine time constant")
+    # a dopamine spike adds 1/tau_n: a time constant below a microsecond (far below any time
+    # step) overflows n to inf (found by fuzzing), so that is the floor
+    tau_n: float = px.param(200.0, unit="ms", low=1e-3, doc="dopamine time constant")
     b: float = px.param(0.0, doc="dopamine baseline concentration")
     Wmin: float = px.param(0.0, unit="weight", doc="minimum weight")
     Wmax: float = px.param(200.0, unit="weight", doc="maximum weight")
@@ -124,7 +125,7 @@ class NestDopamineSTDP(px.Rule):
         """The weight over the last step, from ``c`` and ``n`` as the step began (NEST's
         ``update_weight_``), then the clip."""
         p = self.p
-        rate = (p.tau_c + p.tau_n) / (p.tau_c * p.tau_n)
+        rate = 1 / p.tau_c + 1 / p.tau_n  # NEST's (tau_c + tau_n) / (tau_c tau_n)
         dopamine = g.op_to_backend("dw_n", "div", ["n", rate])
         dopamine = g.op_to_backend("dw_n", "mul", [dopamine, math.expm1(-rate * g.dt)])
         baseline = p.b * p.tau_c * math.expm1(-g.dt / p.tau_c)
