@@ -15,11 +15,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from plastix._runtime.contract import dtype_name
-
 from ._kernels import unfold
 from ._lowering import BASE_TABLE, Template
 from ._random import rand_bits
+
+
+def dtype_name(dtype: Any) -> str:
+    """The plain name of a NumPy, torch or CuPy dtype (``torch.float32`` -> ``"float32"``)."""
+    return str(dtype).rpartition(".")[2]
 
 
 class Backend:
@@ -28,7 +31,10 @@ class Backend:
     name: ClassVar[str] = "?"
     #: The pip requirement that provides this backend, named in errors when it is missing.
     package: ClassVar[str] = ""
-    table: ClassVar[Mapping[str, Template]] = BASE_TABLE
+    table: Mapping[str, Template] = BASE_TABLE
+    #: Whether generated steps may take the event-driven branch (``xp.flatnonzero`` and
+    #: indexed updates on rows and columns of the weight; see ``plastix._compiler.events``).
+    event_driven: ClassVar[bool] = False
 
     def __init__(self, device: str | None = None) -> None:
         self.device = device
@@ -86,6 +92,12 @@ class Backend:
         return array_library(x) is not None and not self.is_native(x)
 
     # -- lowering -------------------------------------------------------------------------------
+    def specialise(self, batch_size: int, dtype: str) -> Backend:
+        """This backend as the compiler lowers one graph onto it. The default is the backend
+        itself; a backend with faster spellings of some ops for a batch size or dtype returns
+        a copy whose table differs in those entries (NumPy's)."""
+        return self
+
     def step_context(self) -> AbstractContextManager[Any] | None:
         """A context every generated step runs in (torch: ``no_grad``; CuPy: its device);
         None (the default) for none."""

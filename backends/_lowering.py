@@ -75,6 +75,8 @@ BASE_TABLE: Mapping[str, Template] = {
     "transpose": Template("{0}.T"),
     "reshape": Template("{0}.reshape({shape})"),
     "rand_bits": Template("rand_bits(seed, t, {stream}, {shape})"),
+    # the weight-change seam: the binding's hook for the change (see Graph.weight_change)
+    "seam": Template("seam[{target}]({0})"),
     # generic strided slicing (Backend.helpers); a backend with a native im2col overrides it
     "unfold": Template("unfold({0}, {kernel}, {stride}, {padding}, {dilation})",
                        defaults=(("stride", 1), ("padding", 0), ("dilation", 1))),

@@ -141,7 +141,8 @@ def overhead(lib: Lib, budget: float) -> dict[str, Any]:
     calls = max(20, int(budget / 50e-6 / 5))
     for _ in range(5):  # in turns, so that load from other processes hits all alike
         for label, call in (("binding", lambda k: syn.step(pre[k], post[k])),
-                            ("compiled", lambda k: fn(syn.S, pre[k], post[k], 0, 0, {})),
+                            ("compiled", lambda k: fn(syn.S, syn.step_state, pre[k], post[k],
+                                                      0, 0, {})),
                             ("hand", lambda k: hand(pre[k], post[k]))):
             i = [0]
 

@@ -1,4 +1,10 @@
-"""The built-in rules, one module per family, registered through the plugin hooks."""
+"""The built-in rules, one module per family, registered through the plugin hooks.
+
+Owns: the rule families and the sub-graphs they share (:mod:`._pieces`: traces, pair terms,
+weight dependence, bounds, normalisation; :mod:`._modulation`: reward modulation and batch
+reductions). May import only ``plastix`` itself (``import plastix as px``), as a plugin's
+rules do, so the built-ins are the examples to copy; ``tests/test_layers.py`` checks it.
+"""
 
 from __future__ import annotations
 

@@ -3,11 +3,14 @@
 >>> import plastix as px
 >>> "nearest_online_stdp" in px.rules()
 True
+
+The public names are re-exported here from the layers that define them (see
+``docs/architecture.rst``): the rule-author layer (``_errors``, ``_ops``, ``_graph``,
+``_validate``, ``_rule``), the registry (``plastix.registry``), the runtime
+(``plastix._runtime``: learners, bindings, I/O) and, through the runtime, the compiler.
 """
 
 from __future__ import annotations
-
-from plastix.registry.hookspecs import hookimpl
 
 from ._errors import (
     BackendUnavailableError,
@@ -26,33 +29,25 @@ from ._errors import (
 )
 from ._graph import Graph, Value
 from ._ops import OpSpec, conv_output_size
-from ._rule import Rule, param, register, rule
+from ._rule import Rule, param, rule
 from ._runtime.binding import Binding
 from ._runtime.checked import debug
 from ._runtime.delays import DelayLine
 from ._runtime.group import LearnerGroup
-from ._runtime.io import load
-from ._runtime.learner import Learner, find_rule
+from ._runtime.learner import Learner, find_rule, load
 from ._runtime.trainer import SpikingLayer, STDPTrainer
 from ._version import __version__
+from .registry import BACKENDS, OPS, RULES, hookimpl, register
 
 
 def rules(with_aliases: bool = False) -> list[str]:
     """The names of every registered rule (and their aliases when asked)."""
-    from plastix.registry import RULES, ensure_loaded
-
-    ensure_loaded()
     return RULES.names(with_aliases=with_aliases)
 
 
 def ops() -> list[str]:
-    """The names of every primitive op a rule's graph may use."""
-    from plastix.registry import ensure_loaded
-
-    from ._ops import OPS
-
-    ensure_loaded()
-    return OPS.names()
+    """The names (and aliases) of every primitive op a rule's graph may use."""
+    return OPS.names(with_aliases=True)
 
 
 def info(name: str) -> str:
@@ -62,11 +57,7 @@ def info(name: str) -> str:
 
 def backend_names() -> list[str]:
     """The names of every registered backend (installed or not)."""
-    from plastix.registry import BACKENDS, ensure_loaded
-
-    ensure_loaded()
     return BACKENDS.names()
-
 
 
 __all__ = [

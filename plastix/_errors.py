@@ -19,9 +19,15 @@ def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     return [by_lower[h] for h in hits]
 
 
-def _did_you_mean(name: str, known: Iterable[str]) -> str:
-    near = closest(name, known)
-    return f"; did you mean {', '.join(map(repr, near))}?" if near else ""
+def did_you_mean(name: str, known: Iterable[str], n: int = 3) -> str:
+    """``"; did you mean 'a', 'b'?"`` with the closest known names, or ``""`` when none is
+    close: the hint every "unknown name" message ends with."""
+    return hint(closest(name, known, n))
+
+
+def hint(suggestions: list[str]) -> str:
+    """The "did you mean" hint for names already chosen (see :func:`did_you_mean`)."""
+    return f"; did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
 
 
 class PlastixError(Exception):
@@ -36,9 +42,7 @@ class UnknownRuleError(PlastixError, KeyError):
         self.name = name
         self.known = sorted(known)
         self.suggestions = closest(name, known)  # canonical names come first in ``known``
-        hint = f"; did you mean {', '.join(map(repr, self.suggestions))}?" \
-            if self.suggestions else ""
-        super().__init__(f"no plasticity rule named {name!r}{hint}")
+        super().__init__(f"no plasticity rule named {name!r}{hint(self.suggestions)}")
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])

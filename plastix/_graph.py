@@ -23,7 +23,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, overload
 
 from ._errors import RuleValidationError
-from ._ops import DTYPES, Aval
+from ._ops import DTYPES, INTERNAL_OPS, SEAM, Aval, OpSpec
+from .registry._tables import OPS
 
 Kind = Literal["input", "signal", "learned", "state", "fixed", "temp"]
 PHASES = ("step", "final", "bind")
@@ -56,7 +57,12 @@ Operand = Value | Const
 
 @dataclass(frozen=True)
 class Node:
-    """One op of the graph: ``outputs = op(*inputs, **attrs)``, run in ``phase``."""
+    """One op of the graph: ``outputs = op(*inputs, **attrs)``, run in ``phase``.
+
+    ``op`` is the op's canonical name (an alias was resolved when the op was appended) or a
+    function op; ``spec`` is the op's :class:`~plastix._ops.OpSpec`, None for a function op
+    and for a name no op is registered under (the validator reports it).
+    """
 
     index: int
     op: str | Callable[..., Any]
@@ -64,6 +70,7 @@ class Node:
     outputs: tuple[Value, ...]
     attrs: tuple[tuple[str, Any], ...] = ()
     phase: str = "step"
+    spec: OpSpec | None = None
 
     @property
     def op_name(self) -> str:
@@ -263,6 +270,15 @@ class Graph:
         op_label = op if isinstance(op, str) else getattr(op, "__name__", "function")
         if not (isinstance(op, str) or callable(op)):
             raise RuleValidationError(self.rule, f"op must be a name or a function, got {op!r}")
+        spec = OPS.resolve(op) if isinstance(op, str) else None
+        if isinstance(op, str) and spec is None and op in INTERNAL_OPS:
+            raise RuleValidationError(self.rule, "is the compiler's own op; a rule declares "
+                                      "its weight change with g.weight_change()", op=op)
+        return self._append(spec.name if spec is not None else op, spec, inputs, outputs,
+                            attrs, op_label)
+
+    def _append(self, op: str | Callable[..., Any], spec: OpSpec | None, inputs: Any,
+                outputs: Any, attrs: dict[str, Any], op_label: str) -> Any:
         if isinstance(inputs, str | bytes) or not isinstance(inputs, Sequence):
             raise RuleValidationError(self.rule, f"inputs must be a list, got {inputs!r}",
                                       op=op_label)
@@ -289,7 +305,7 @@ class Graph:
             self._version[name] = self._version.get(name, 0) + 1
             new.append(Value(name, self._version[name]))
         self.nodes.append(Node(len(self.nodes), op, operands, tuple(new),
-                               tuple(sorted(attrs.items())), self._phase))
+                               tuple(sorted(attrs.items())), self._phase, spec))
         return new[0] if len(new) == 1 else tuple(new)
 
     def weight_change(self, name: str, target: str = "weight",
@@ -314,8 +330,7 @@ class Graph:
                                       "variable", variable=target)
         if self.masked and target == "weight":
             src = self.op_to_backend(name, "mul", [src, Value("mask", 0)])
-        out = self.op_to_backend(name, "seam", [src], target=target)
-        assert isinstance(out, Value)
+        out = self._append(SEAM.name, SEAM, [src], name, {"target": target}, SEAM.name)
         self.seams.append(Seam(out, target, reduction))
         return out
 

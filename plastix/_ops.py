@@ -7,7 +7,10 @@ whether it is elementwise (so that it may write into a dead input buffer). How a
 and the NumPy table is the reference semantics.
 
 SPAIC's basic op names (``minus``, ``var_mult``, ``var_linear``, ``mat_mult_pre``, ...) are
-aliases with SPAIC's meaning, so a SPAIC learner's ``build()`` ports line by line.
+aliases with SPAIC's meaning, so a SPAIC learner's ``build()`` ports line by line. An alias is
+resolved to its op's canonical name when the op is appended to a graph: a node knows its op by
+one identity, its :class:`OpSpec`. The registry of ops is
+``plastix.registry.OPS``; the compiler's own ops (:data:`INTERNAL_OPS`) are not in it.
 """
 
 from __future__ import annotations
@@ -18,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from plastix.registry._names import NameRegistry
-from plastix.registry.hookspecs import hookimpl
+from .registry.hookspecs import hookimpl
 
 #: Dtype names a graph may use. ``"weak"`` marks Python scalars, which adopt the array's dtype.
 DTYPES = ("bool", "int32", "int64", "float32", "float64")
@@ -159,11 +161,22 @@ def _rand_bits(*, shape: tuple[int, ...], **_: Any) -> Aval:
 
 @dataclass(frozen=True)
 class OpSpec:
-    """One primitive op: its name, arity, abstract evaluation and properties.
+    """One op: its name, arity, abstract evaluation and properties.
 
-    ``elementwise`` ops may write their result into the buffer of a dead input of the same
-    shape and dtype; ``view`` ops may return a view of their first input; ``attrs`` names the
-    static keyword attributes the op accepts.
+    The properties are data that the validator and the compiler's passes ask, so that no pass
+    compares op names:
+
+    * ``elementwise``: the op may write its result into the buffer of a dead input of the same
+      shape and dtype (a one-pass kernel reads each element before it writes it);
+    * ``view``: the result may be a view of the first input;
+    * ``attrs``: the static keyword attributes the op accepts;
+    * ``foldable``: evaluated once at compile time when every input is a constant;
+    * ``random``: draws from the binding's counter-based random stream (each node of the op is
+      a stream of its own, numbered by its position in the graph);
+    * ``internal``: the compiler's own op (the weight-change seam, fused kernels): no rule
+      names it in ``op_to_backend`` and no plugin registers an op of its name;
+    * ``scratch``: how many arrays of the result's shape its lowering needs as work space
+      (passed to its template as ``{scratch0}``, ``{scratch1}``, ...).
     """
 
     name: str
@@ -173,26 +186,10 @@ class OpSpec:
     view: bool = False
     attrs: tuple[str, ...] = ()
     doc: str = ""
-
-
-def _ensure_loaded() -> None:
-    from plastix.registry import ensure_loaded
-
-    ensure_loaded()
-
-
-class OpTable(NameRegistry[OpSpec]):
-    """The registry of primitive ops: names are case-sensitive, with aliases and providers."""
-
-    def __init__(self) -> None:
-        super().__init__("op", fold_case=False, loader=_ensure_loaded)
-
-    def resolve(self, name: str) -> OpSpec | None:
-        entry = self.get(name)
-        return entry.obj if entry is not None else None
-
-    def names(self, with_aliases: bool = True) -> list[str]:
-        return super().names(with_aliases)
+    foldable: bool = True
+    random: bool = False
+    internal: bool = False
+    scratch: int = 0
 
 
 def _spec(name: str, arity: int, infer: Callable[..., Aval], doc: str, **kw: Any) -> OpSpec:
@@ -251,11 +248,23 @@ BUILTIN_OPS: Mapping[str, tuple[OpSpec, tuple[str, ...]]] = {
         (_spec("reshape", 1, _reshape, "x reshaped", view=True, attrs=("shape",)), ()),
         (_spec("rand_bits", 0, _rand_bits,
                "uniform integers in [0, 2**32) from the binding's counter-based generator",
-               attrs=("shape",)), ()),
+               attrs=("shape",), foldable=False, random=True), ()),
     ]
 }
 
-OPS = OpTable()
+def _same(x: Aval, *_: Aval, **__: Any) -> Aval:
+    return x
+
+
+#: The weight-change seam (see ``Graph.weight_change``): the change of ``target`` as a hook
+#: returns it; without a hook it is its input, and the compiler forwards it.
+SEAM = OpSpec("seam", 1, _same, attrs=("target",), foldable=False, internal=True,
+              doc="the change of a learned value, as a seam hook returns it")
+#: Row normalisation to an L1 norm of ``c``, fused by the compiler from abs/sum/div/mul on
+#: backends that lower it (``w * c / sum(|w|, axis=1)``; an all-zero row stays zero).
+ROWNORM = OpSpec("rownorm_l1", 2, _same, elementwise=True, foldable=False, internal=True,
+                 scratch=1, doc="w * c / sum(|w|, axis=1), fused")
+INTERNAL_OPS: Mapping[str, OpSpec] = {s.name: s for s in (SEAM, ROWNORM)}
 
 
 @hookimpl

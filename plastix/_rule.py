@@ -1,9 +1,9 @@
 """The base class of plasticity rules and their hyperparameters.
 
-A rule is a class with a frozen dataclass ``Params`` (the seed's names and defaults, declared
-with :func:`param`, which records unit, meaning and range) and a ``build(g)`` method that
-declares the rule's graph. :func:`rule` names a rule; :func:`register` names it and registers
-it in-process.
+A rule is a class with a frozen dataclass ``Params`` (its source library's names and defaults,
+declared with :func:`param`, which records unit, meaning and range) and a ``build(g)`` method
+that declares the rule's graph. :func:`rule` names a rule; ``plastix.register`` (in
+:mod:`plastix.registry`) names it and registers it in-process.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
-import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 
-from ._errors import HyperparameterError, RegistrationError, closest
+from ._errors import HyperparameterError, RegistrationError, did_you_mean
 from ._graph import Graph
 from ._ops import FLOAT_DTYPES
 
@@ -90,8 +89,7 @@ class Rule:
                 raise HyperparameterError(cls.name, key, cls.rejected[key])
             if key not in known and key not in cls.param_aliases:
                 valid = sorted([*known, *cls.param_aliases])
-                near = closest(key, valid)
-                hint = f"; did you mean {', '.join(map(repr, near))}?" if near else ""
+                hint = did_you_mean(key, valid)
                 raise HyperparameterError(cls.name, key, f"unknown hyperparameter; valid ones "
                                           f"are {', '.join(valid)}{hint}")
         resolved: dict[str, Any] = {}
@@ -220,28 +218,3 @@ def rule(name: str, aliases: Iterable[str] = ()) -> Callable[[R], R]:
         return cls
 
     return mark
-
-
-def register(name: str, aliases: Iterable[str] = (), *, override: bool = False,
-             provider: str | None = None) -> Callable[[R], R]:
-    """Name a rule class and register it in-process (notebooks, scripts, tests).
-
-    The provider shown by ``plastix list`` is ``provider`` or the class's top-level package.
-    Registering the same definition again (a re-run notebook cell) replaces it; another
-    provider's name or alias raises :class:`NameCollisionError` unless ``override=True``.
-    """
-
-    def mark(cls: R) -> R:
-        from plastix.registry import add_rule, ensure_loaded
-
-        rule(name, aliases)(cls)
-        cls.check_definition()
-        ensure_loaded()
-        add_rule(cls, override=override, provider=provider)
-        return cls
-
-    return mark
-
-
-def dedent(text: str) -> str:
-    return textwrap.dedent(text).strip()

@@ -12,7 +12,8 @@ import numpy as np
 
 from ._errors import RuleValidationError
 from ._graph import Const, Graph, Node, Value
-from ._ops import OPS, WEAK, Aval, OpTypeError
+from ._ops import WEAK, Aval, OpTypeError
+from .registry._tables import OPS
 
 
 def const_aval(c: Const) -> Aval:
@@ -46,29 +47,27 @@ def infer_node(g: Graph, node: Node, avals: list[Aval]) -> tuple[Aval, ...]:
     """The abstract values of ``node``'s outputs given its inputs' abstract values."""
     if callable(node.op):
         return _infer_function(g, node, avals)
-    if node.op == "seam":
-        return (avals[0],)
-    spec = OPS.resolve(node.op)
+    spec = node.spec
     if spec is None:
-        raise RuleValidationError(g.rule, f"unknown op; known ops: {', '.join(OPS.names())}",
-                                  op=node.op)
+        known = ", ".join(OPS.names(with_aliases=True))
+        raise RuleValidationError(g.rule, f"unknown op; known ops: {known}", op=node.op_name)
     if len(avals) != spec.arity:
         raise RuleValidationError(g.rule, f"takes {spec.arity} inputs, got {len(avals)}",
-                                  op=node.op)
+                                  op=node.op_name)
     unknown = set(node.kwargs) - set(spec.attrs)
     if unknown:
         raise RuleValidationError(g.rule, f"unknown attribute(s) {sorted(unknown)}; "
-                                  f"expected {list(spec.attrs)}", op=node.op)
+                                  f"expected {list(spec.attrs)}", op=node.op_name)
     if len(node.outputs) != 1:
-        raise RuleValidationError(g.rule, "a primitive has exactly one output", op=node.op)
+        raise RuleValidationError(g.rule, "a primitive has exactly one output", op=node.op_name)
     try:
         return (spec.infer(*avals, **node.kwargs),)
     except OpTypeError as exc:
         names = ", ".join(str(o) for o in node.inputs)
-        raise RuleValidationError(g.rule, f"{exc} (inputs: {names})", op=node.op,
+        raise RuleValidationError(g.rule, f"{exc} (inputs: {names})", op=node.op_name,
                                   variable=node.outputs[0].name) from None
     except TypeError as exc:
-        raise RuleValidationError(g.rule, f"bad attributes: {exc}", op=node.op) from None
+        raise RuleValidationError(g.rule, f"bad attributes: {exc}", op=node.op_name) from None
 
 
 def validate(g: Graph) -> dict[str, dict[Value, Aval]]:

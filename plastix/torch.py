@@ -25,8 +25,8 @@ from torch import nn
 
 from ._errors import HyperparameterError, StepInputError
 from ._runtime.binding import Binding
-from ._runtime.contract import dtype_name
 from ._runtime.learner import Learner, find_rule
+from .backends import dtype_name
 
 __all__ = ["PlasticLinear"]
 

@@ -52,6 +52,14 @@ class NameRegistry(Generic[T]):
         self._keys: dict[str, str] = {}           # key of a name or alias -> key of its entry
         self._shadowed: dict[Entry[T], list[Entry[T]]] = {}  # entry -> what it overrode
         self._lock = threading.RLock()
+        #: Counts the changes (additions and removals), so that caches of what was derived
+        #: from the registry (backend instances, their lowering tables) can tell they are stale.
+        self.version = 0
+
+    def set_loader(self, loader: Callable[[], None]) -> None:
+        """Run ``loader`` before every lookup from now on (the plugin loader fills the
+        registries lazily, and installs itself here when it is imported)."""
+        self._load = loader
 
     def key(self, name: str) -> str:
         return name.lower() if self.fold_case else name
@@ -100,6 +108,7 @@ class NameRegistry(Generic[T]):
                 self._keys[k] = keys[0]
             if shadowed:
                 self._shadowed[entry] = shadowed
+            self.version += 1
         return entry
 
     def remove(self, entry: Entry[T]) -> bool:
@@ -109,6 +118,7 @@ class NameRegistry(Generic[T]):
                 self._drop(entry)
                 for old in self._shadowed.pop(entry, []):
                     self._reinstate(old)
+                self.version += 1
                 return True
             for holder, olds in self._shadowed.items():
                 for i, old in enumerate(olds):
@@ -147,6 +157,11 @@ class NameRegistry(Generic[T]):
         with self._lock:
             key = self._keys.get(self.key(name)) if isinstance(name, str) else None
             return self._entries.get(key) if key else None
+
+    def resolve(self, name: str) -> T | None:
+        """What is registered under ``name`` or one of its aliases, or None."""
+        entry = self.get(name)
+        return entry.obj if entry is not None else None
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.get(name) is not None

@@ -17,15 +17,22 @@ import importlib
 import os
 import threading
 import warnings
+from collections.abc import Callable, Iterable
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
-from plastix._errors import PluginError, PluginWarning, RegistrationError, closest
+from plastix._errors import PluginError, PluginWarning, RegistrationError, did_you_mean
 
 from . import _guard, hookspecs
-from ._registrar import RULES, PluginInfo, Registrar, loading
+from ._registrar import PluginInfo, Registrar, current, loading
+from ._tables import BACKENDS, OPS, RULES
+
+if TYPE_CHECKING:
+    from plastix._rule import Rule
+
+R = TypeVar("R", bound=type["Rule"])
 
 ENTRY_POINT_GROUP = "plastix"
 DISABLE_ENV = "PLASTIX_DISABLE_PLUGIN_AUTOLOAD"
@@ -57,8 +64,7 @@ def _implemented_hooks(plugin: object, info: PluginInfo) -> list[str]:
     hooks = []
     for caller in _STATE.pm.get_hookcallers(plugin) or []:
         if caller.spec is None:
-            near = closest(caller.name, hookspecs.HOOKS)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
+            hint = did_you_mean(caller.name, hookspecs.HOOKS, n=1)
             raise RegistrationError(f"plugin {info.name!r} implements unknown hook "
                                     f"{caller.name!r}; plastix's hooks are "
                                     f"{', '.join(hookspecs.HOOKS)}{hint}")
@@ -234,3 +240,34 @@ def plugins(include_builtin: bool = False) -> list[PluginInfo]:
     ensure_loaded()
     with _STATE.lock:
         return [p for p in _STATE.plugins.values() if include_builtin or not p.builtin]
+
+
+def register(name: str, aliases: Iterable[str] = (), *, override: bool = False,
+             provider: str | None = None) -> Callable[[R], R]:
+    """Name a rule class and register it in-process (notebooks, scripts, tests).
+
+    While a plugin loads, the rule is that plugin's (and is withdrawn with it). Otherwise the
+    provider shown by ``plastix list`` is ``provider`` or the class's top-level package.
+    Registering the same definition again (a re-run notebook cell) replaces it; another
+    provider's name or alias raises :class:`NameCollisionError` unless ``override=True``.
+    """
+
+    def mark(cls: R) -> R:
+        from plastix._rule import rule
+
+        rule(name, aliases)(cls)
+        cls.check_definition()
+        ensure_loaded()
+        reg = current()
+        if reg is not None:
+            reg.rule(cls, override=override)
+        else:
+            RULES.add(cls.name, cls, aliases=cls.aliases, override=override,
+                      provider=provider or cls.__module__.split(".")[0])
+        return cls
+
+    return mark
+
+
+for _table in (RULES, BACKENDS, OPS):  # reading a registry loads the plugins first
+    _table.set_loader(ensure_loaded)

@@ -17,22 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from plastix._errors import RegistrationError
 
-from ._names import NameRegistry
+from ._tables import BACKENDS, OPS, RULES
 
 if TYPE_CHECKING:
-    from plastix._rule import Rule
+    pass
 
 
-def _ensure_loaded() -> None:
-    from ._plugins import ensure_loaded
-
-    ensure_loaded()
-
-
-# Reading either registry loads the plugins first, so that it is never seen half-filled.
-RULES: NameRegistry[type[Rule]] = NameRegistry("rule", loader=_ensure_loaded)
-BACKENDS: NameRegistry[Any] = NameRegistry("backend", loader=_ensure_loaded)
-RESERVED_OPS = frozenset({"seam"})  # the compiler's own op, not a primitive
 
 _LOCAL = threading.local()
 
@@ -93,43 +83,37 @@ class Registrar:
 
     def backend(self, name: str, factory: Any, *, aliases: Iterable[str] = (),
                 package: str = "", override: bool = False) -> None:
-        from plastix.backends import forget_instances
-
         if not callable(factory):
             raise RegistrationError(f"backend {name!r} needs a factory callable(device), "
                                     f"got {factory!r}")
         entry = BACKENDS.add(name, factory, aliases=aliases, provider=self.info.distribution,
                              override=override, package=package)
-        forget_instances()
-        self.journal.append(forget_instances)  # undone after the entry below, newest first
         self.journal.append(partial(BACKENDS.remove, entry))
         self.info.backends.append(entry.name)
 
     def op(self, spec: Any, *, aliases: Iterable[str] = (),
            lowerings: Mapping[str, Any] | None = None, override: bool = False) -> None:
-        from plastix._compiler.lower import CACHE
-        from plastix._ops import OPS, OpSpec
-        from plastix.backends import Template, add_lowering, remove_lowering
+        from plastix._ops import INTERNAL_OPS, OpSpec
+        from plastix.backends import Template
 
         if not isinstance(spec, OpSpec):
             raise RegistrationError(f"an op is described by a plastix.OpSpec, got {spec!r}")
-        if not spec.name.isidentifier() or spec.name in RESERVED_OPS:
+        if not spec.name.isidentifier() or spec.name in INTERNAL_OPS or spec.internal:
             raise RegistrationError(f"{spec.name!r} cannot name an op: an op name is an "
-                                    f"identifier other than {sorted(RESERVED_OPS)}")
+                                    f"identifier other than the compiler's own "
+                                    f"{sorted(INTERNAL_OPS)}")
         lowerings = dict(lowerings or {})
         for backend, template in lowerings.items():
             if not isinstance(backend, str) or not isinstance(template, Template):
                 raise RegistrationError(f"op {spec.name!r}: lowerings map a backend name to a "
                                         f"plastix.backends.Template, got {backend!r}: "
                                         f"{template!r}")
+        # a backend's lowering table reads the lowerings from the entry; compiled steps are
+        # keyed by the templates they used, so a new lowering never meets a stale step
         entry = OPS.add(spec.name, spec, aliases=aliases, provider=self.info.distribution,
-                        override=override)
-        self.journal.append(CACHE.clear)
+                        override=override,
+                        lowerings={k.lower(): v for k, v in lowerings.items()})
         self.journal.append(partial(OPS.remove, entry))
-        for backend, template in lowerings.items():
-            previous = add_lowering(backend, spec.name, template)
-            self.journal.append(partial(remove_lowering, backend, spec.name, template, previous))
-        CACHE.clear()  # compiled steps may have lowered an op of this name differently
         self.info.ops.append(spec.name)
 
     def callback(self, hook: str) -> _Callback:
@@ -186,17 +170,3 @@ def loading(registrar: Registrar) -> Iterator[None]:
         yield
     finally:
         _LOCAL.registrar = outer
-
-
-def add_rule(rule: Any, *, override: bool = False, provider: str | None = None) -> None:
-    """Register a named rule class outside any hook (``@plastix.register``).
-
-    While a plugin loads, the rule is that plugin's (and is withdrawn with it); otherwise the
-    provider is ``provider`` or the top-level package of the class's module.
-    """
-    reg = current()
-    if reg is not None:
-        reg.rule(rule, override=override)
-        return
-    RULES.add(rule.name, rule, aliases=rule.aliases, override=override,
-              provider=provider or rule.__module__.split(".")[0])

@@ -22,7 +22,7 @@ from tests.conftest import assert_close
 @pytest.fixture
 def fresh_backends(monkeypatch: pytest.MonkeyPatch) -> None:
     """Forget constructed backends, so a test can change what their constructors see."""
-    monkeypatch.setattr(pb, "_INSTANCES", {})
+    monkeypatch.setattr(pb._select, "_INSTANCES", {})
 
 
 def _spikes(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-from plastix._compiler.lower import CACHE
+from plastix._compiler import CACHE
 from plastix.registry import RULES
 
 

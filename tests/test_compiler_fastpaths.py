@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-from plastix._compiler.lower import CACHE
+from plastix._compiler import CACHE
 from plastix._graph import Graph
 from plastix.learners._pieces import add_change, clamp, pair_dw, trace
 
@@ -128,6 +128,31 @@ def test_sparse_bounds_are_exact_when_only_the_binding_writes() -> None:
                               sparse_bounds=True), dense)
 
 
+@pytest.mark.parametrize("change", ["set", "load_state_dict"])
+def test_sparse_bounds_clamp_everything_after_the_bounds_or_weight_change(change: str) -> None:
+    # norse_stdp 200x200 (event-driven), sparse bounds on: after set(w_max=0.25) or loading a
+    # weight from outside, the next step must clamp every synapse, not only those it touched
+    rng = np.random.default_rng(11)
+    learner = px.Learner("norse_stdp", eta_plus=0.05, eta_minus=0.05)
+    syn = learner.bind(rng.uniform(0.0, 1.0, (200, 200)).astype(np.float32))
+    syn.sparse_bounds = True
+    pre = (rng.random((6, 1, 200)) < 0.02).astype(np.float32)
+    post = (rng.random((6, 1, 200)) < 0.02).astype(np.float32)
+    for t in range(5):
+        syn.step(pre[t], post[t])
+    if change == "set":
+        syn.set(w_max=0.25)
+        high = 0.25
+    else:
+        sd = syn.state_dict()
+        sd["arrays"]["weight"] = np.full((200, 200), 3.0, np.float32)  # all above w_max = 1
+        syn.load_state_dict(sd)
+        high = 1.0
+    syn.step(pre[5], post[5])
+    w = np.asarray(syn.weight)
+    assert w.max() <= high and w.min() >= 0.0
+
+
 def test_event_driven_with_mask() -> None:
     rng = np.random.default_rng(5)
     w0 = rng.uniform(0.0, 1.0, (N_POST, N_PRE))
@@ -141,7 +166,7 @@ def test_event_driven_with_mask() -> None:
 def test_source_shows_the_chosen_paths() -> None:
     big = px.Learner("fastpath_pair_clip").bind(np.zeros((N_POST, N_PRE), np.float32))
     src = big.source
-    assert "event-driven" in src and "_event_limit" in src and "else:" in src
+    assert "event-driven" in src and "X.event_limit" in src and "else:" in src
     assert "_buf_dw_ltp" in src  # the dense branch writes its outer product into scratch
     small = px.Learner("fastpath_pair_clip").bind(np.zeros((10, 10), np.float32))
     assert "event-driven" not in small.source  # too small: dense only
@@ -175,7 +200,7 @@ def test_state_dict_leaves_scratch_out() -> None:
     pre, post = trains(rng, 3, 1, 0.5)
     syn = px.Learner("fastpath_pair_clip", dtype="float64").bind(w0.copy())
     syn.run(pre, post)
-    assert any(k.startswith("_") for k in syn.S)
+    assert syn.step_state.scratch_arrays  # the run used scratch (kept beside S, not in it)
     sd = syn.state_dict()
     assert sorted(sd["arrays"]) == ["weight", "x_post", "x_pre"]
     other = px.Learner("fastpath_pair_clip", dtype="float64").bind(w0.copy())

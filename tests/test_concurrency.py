@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-from plastix._compiler.lower import CACHE
+from plastix._compiler import CACHE
 from plastix.registry import RULES, register_plugin, unregister_plugin
 from tests.conftest import to_numpy
 from tests.reliability_helpers import native

@@ -259,7 +259,7 @@ class AddOverride:
 
 
 def test_overriding_a_builtin_op_is_undone_by_unregistering(registered: list[str]) -> None:
-    from plastix._ops import OPS
+    from plastix.registry import OPS
 
     builtin = OPS.resolve("add")
     register_plugin(AddOverride(), name="add_override")

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 
 @pytest.fixture
 def fresh_backends(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pb, "_INSTANCES", {})
+    monkeypatch.setattr(pb._select, "_INSTANCES", {})
 
 
 def _one_pair_learner() -> px.Learner:

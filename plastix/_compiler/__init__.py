@@ -1,5 +1,24 @@
-"""The compiler (placeholder facade, being restructured)."""
+"""The compiler: a rule's validated graph becomes the source of one Python step function.
 
-from .lower import CACHE, CompiledStep, compile_phase, lower_phase, update_constants
+Owns: the passes over a graph (:mod:`.passes`, :mod:`.rownorm`, :mod:`.events`), buffer and
+scratch planning (:mod:`.buffers`), rendering an op through a backend's template
+(:mod:`.render`, the one evaluator that folding, lowering and checked steps share), emitting
+the source (:mod:`.emit`), the pipeline (:mod:`.lower`), compiled steps and their cache keyed
+by the graph's fingerprint (:mod:`.steps`), the steps' private per-binding state
+(:mod:`.stepstate`), and the data-parallel analysis of a graph (:mod:`.sharding`).
 
-__all__ = ["CACHE", "CompiledStep", "compile_phase", "lower_phase", "update_constants"]
+May import: the rule-author layer (``plastix._graph``, ``_ops``, ``_validate``,
+``_errors``) and the backends' package interface (``plastix.backends``). Never the registry's
+loader, the runtime or the applications: a binding asks :func:`compiled_step` for a step; it
+does not build cache keys.
+"""
+
+from __future__ import annotations
+
+from .lower import compile_phase, compiled_step, lower_phase, update_constants
+from .render import evaluate
+from .steps import CACHE, CompiledStep, fingerprint
+from .stepstate import StepState
+
+__all__ = ["CACHE", "CompiledStep", "StepState", "compile_phase", "compiled_step",
+           "evaluate", "fingerprint", "lower_phase", "update_constants"]

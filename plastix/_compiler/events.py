@@ -19,14 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 from plastix._graph import Const, Node, Operand, Value
-from plastix._ops import OPS, Aval
+from plastix._ops import Aval
+from plastix.backends import Template
 
-#: The event-driven branch runs when the rows and columns it touches are at most this
-#: fraction of the synapses (indexed updates cost a few times a dense pass per element).
-EVENT_FRACTION = 0.25
+from .render import render
+
 #: Weights smaller than this (synapses) keep the dense update only: the event-driven branch
 #: costs a dozen extra calls, more than a dense pass over a small weight.
 EVENT_MIN = 1 << 15
@@ -63,19 +62,19 @@ def find_event_add(live: list[Node], avals: dict[Value, Aval], finals: dict[str,
         ins = node.inputs
         sp = [support.get(x) if isinstance(x, Value) else None for x in ins]
         got: tuple[bool, bool] | None = None
-        if node.op in ("mat_mult_pre", "outer") and avals[out].shape == wshape:
+        if node.op == "mat_mult_pre" and avals[out].shape == wshape:
             if ins[0] == post:
                 got = (True, False)
             elif ins[1] == pre:
                 got = (False, True)
-        elif node.op in ("mul", "var_mult") and any(sp) \
+        elif node.op == "mul" and any(sp) \
                 and all(_region_ok(x, avals, wshape) for x in ins):
             got = next(s for s in sp if s)
         elif node.op == "neg" and sp[0]:
             got = sp[0]
-        elif node.op in ("add", "sub", "minus") and sp[0] and sp[1]:
+        elif node.op in ("add", "sub") and sp[0] and sp[1]:
             got = (sp[0][0] or sp[1][0], sp[0][1] or sp[1][1])
-        elif node.op in ("add", "sub", "minus") and avals[out].shape == wshape:
+        elif node.op in ("add", "sub") and avals[out].shape == wshape:
             target = ins[0]
             change = ins[1]
             if node.op == "add" and sp[0] and not sp[1]:
@@ -127,7 +126,7 @@ def _plan(add: Node, target: Value, change: Value, s: tuple[bool, bool],
     order = tuple(n for n in live if n.index in cone)
     users = [n for n in live if add.outputs[0] in n.inputs]
     clamp = users[0] if len(users) == 1 else None
-    if clamp is None or clamp.op not in ("clamp", "clip") or clamp.inputs[0] != add.outputs[0] \
+    if clamp is None or clamp.op != "clamp" or clamp.inputs[0] != add.outputs[0] \
             or not all(isinstance(x, Const) for x in clamp.inputs[1:]) \
             or finals.get(target.name) != clamp.outputs[0]:
         clamp = None
@@ -148,7 +147,7 @@ def _pull_prework(cone: dict[int, Node], add: Node, live: list[Node],
                     or not isinstance(node.op, str):
                 continue
             out = node.outputs[0]
-            spec = OPS.resolve(node.op)
+            spec = node.spec
             if spec is None or not spec.elementwise or out in final_values \
                     or avals[out].shape != wshape \
                     or not all(_region_ok(x, avals, wshape) for x in node.inputs):
@@ -168,7 +167,7 @@ def reorder(live: list[Node], plan: EventPlan) -> list[Node]:
 
 
 def render_event(plan: EventPlan, avals: dict[Value, Aval], ref: Callable[[Operand], str],
-                 template: Callable[[Node], Any], temp: Callable[[str], str],
+                 template: Callable[[Node], Template], temp: Callable[[str], str],
                  wshape: tuple[int, int], batch: int) -> list[str]:
     """The event-driven branch: header lines, then the branch body (indented)."""
     n_post, n_pre = wshape
@@ -183,7 +182,7 @@ def render_event(plan: EventPlan, avals: dict[Value, Aval], ref: Callable[[Opera
         lines.append(f"_cols = xp.flatnonzero({on['pre']})")
     area = " + ".join(([f"_rows.size * {n_pre}"] if plan.rows else [])
                       + ([f"_cols.size * {n_post}"] if plan.cols else []))
-    lines.append(f"if {area} <= _event_limit:")
+    lines.append(f"if {area} <= X.event_limit:")
     body: list[str] = []
     regions: list[tuple[str, str | None, str | None]] = []
     if plan.rows:
@@ -197,11 +196,11 @@ def render_event(plan: EventPlan, avals: dict[Value, Aval], ref: Callable[[Opera
         # untouched synapses are within the bounds when only this binding writes the weight
         # (opt-in: syn.sparse_bounds); the flag in S says a full clamp has run since binding.
         # The touched part is clamped while gathered, before it is written back.
-        tmpl, fmt = template(plan.clamp)
+        tmpl = template(plan.clamp)
         lo, hi = (ref(x) for x in plan.clamp.inputs[1:])
-        clip_into = tmpl.into.format("_blk", lo, hi, out="_blk", **fmt) if tmpl.into \
-            else f"_blk = {tmpl.expr.format('_blk', lo, hi, **fmt)}"
-        body.append("_bounds_ok = _sparse_bounds and S.get('_inbounds', False)")
+        clip = render(plan.clamp, tmpl, ["_blk", lo, hi], out="_blk")
+        clip_into = clip if tmpl.into else f"_blk = {clip}"
+        body.append("_bounds_ok = X.sparse_bounds and X.in_bounds")
     for tag, ri, ci in regions:
         names: dict[Value, str] = {}
 
@@ -224,14 +223,13 @@ def render_event(plan: EventPlan, avals: dict[Value, Aval], ref: Callable[[Opera
             return f"{r}[{ci}]" if ci else r  # (n_pre,)
 
         for node in _needed(plan, tag):
-            tmpl, fmt = template(node)
             if tag == "c" and plan.rows:
                 # outside the spiking rows a row-only term is 0 (and those rows are dropped):
                 # 0 * y = 0, x + 0 = x, 0 - y = -y, as the dense branch computes them
                 out, ins = node.outputs[0], node.inputs
                 if out in plan.row_only:
                     continue
-                if node.op in ("add", "sub", "minus") and any(x in plan.row_only for x in ins):
+                if node.op in ("add", "sub") and any(x in plan.row_only for x in ins):
                     if ins[0] in plan.row_only and node.op != "add":
                         name = temp(f"{out.name}_{tag}")
                         names[out] = name
@@ -239,7 +237,7 @@ def render_event(plan: EventPlan, avals: dict[Value, Aval], ref: Callable[[Opera
                     else:
                         names[out] = operand(ins[1] if ins[0] in plan.row_only else ins[0])
                     continue
-            if node.op in ("mat_mult_pre", "outer"):
+            if node.op == "mat_mult_pre":
                 a, b = (ref(x) for x in node.inputs)
                 a = f"{a}[:, {ri}]" if ri else a
                 b = f"{b}[:, {ci}]" if ci else b
@@ -248,7 +246,7 @@ def render_event(plan: EventPlan, avals: dict[Value, Aval], ref: Callable[[Opera
                 args = [operand(x) for x in node.inputs]
             name = temp(f"{node.outputs[0].name}_{tag}")
             names[node.outputs[0]] = name
-            body.append(f"{name} = {tmpl.expr.format(*args, **fmt)}")
+            body.append(f"{name} = {render(node, template(node), args)}")
         idx = f":, {ci}" if ci else ri
         if tag == "c" and plan.rows:
             # rows that spiked were updated whole above; adding 0 there keeps them exact
@@ -284,4 +282,4 @@ def render_clamp(plan: EventPlan, dense_line: str, ref: Callable[[Operand], str]
     """The clamp after an event-driven update: skipped when the event branch clamped."""
     assert plan.clamp is not None
     return ["if _bounds_ok:", f"    {ref(plan.clamp.outputs[0])} = {ref(plan.add.outputs[0])}",
-            "else:", f"    {dense_line}", "S['_inbounds'] = True"]
+            "else:", f"    {dense_line}", "X.in_bounds = True"]

@@ -30,7 +30,7 @@ import math
 from typing import Any
 
 from plastix._graph import Graph, Node, Value
-from plastix._ops import OPS, Aval
+from plastix._ops import SEAM, Aval
 from plastix._validate import validate
 
 REPLICATED, PER_SAMPLE, LOCAL = 0, 1, 2
@@ -89,15 +89,15 @@ def classify(g: Graph, phase: str, avals: Avals, avals2: Avals
     for node in g.nodes_for(phase):
         ins = [of(x) for x in node.inputs]
         worst = max(ins, default=REPLICATED)
-        spec = OPS.resolve(node.op) if isinstance(node.op, str) else None
+        spec = node.spec
         name = spec.name if spec is not None else ""
         out_axis = axis.get(node.outputs[0])
         in_axes = [axis.get(x) if isinstance(x, Value) else None for x in node.inputs]
         if any(axis.get(o) == -1 for o in node.outputs):
             out = LOCAL  # the batch does not show as one axis: cannot say, so refuse
-        elif node.op == "seam":
+        elif spec is SEAM:
             out = REPLICATED  # all-reduced by the data-parallel hook
-        elif name == "rand_bits":
+        elif spec is not None and spec.random:
             out = REPLICATED if out_axis is None else PER_SAMPLE if out_axis == 0 else LOCAL
         elif worst == REPLICATED:
             out = REPLICATED
@@ -135,7 +135,8 @@ def analyse(g: Graph, avals: Avals, build: Any) -> Split:
         per_sample |= {n for n in g.variables if axis.get(Value(n, 0)) is not None}
         nodes = g.nodes_for(phase)
         for node in nodes:
-            if node.op == "rand_bits" and axis.get(node.outputs[0]) is not None:
+            if node.spec is not None and node.spec.random \
+                    and axis.get(node.outputs[0]) is not None:
                 shape = avals[phase][node.outputs[0]].shape
                 if cls[node.outputs[0]] == PER_SAMPLE:
                     streams[node.index] = math.prod(shape[1:])
@@ -165,7 +166,7 @@ def additive_problem(g: Graph) -> str | None:
         nodes = g.nodes_for(phase)
         producer = {o: n for n in nodes for o in n.outputs}
         for node in nodes:
-            if node.op != "seam":
+            if node.spec is not SEAM:
                 continue
             target = node.kwargs["target"]
             out = node.outputs[0]

@@ -1,66 +1,83 @@
-"""Compiled steps and their cache.
+"""Compiled steps and their cache, keyed by a fingerprint of the graph.
 
 A :class:`CompiledStep` is one lowered phase of a graph: its source, the function built from
-it and the namespace (helpers, named constants) it runs in. Each binding runs a
-:meth:`~CompiledStep.rebound` copy, so its constants can change without touching other
-bindings. :data:`CACHE` keeps compiled steps by (graph fingerprint, backend, phase, seams).
+it and the namespace (helpers, named constants) it runs in. :func:`compiled_step` is what a
+binding asks for: the cached code of its graph, as a :meth:`~CompiledStep.rebound` copy whose
+constants the binding may change (``Binding.set``) without touching other bindings.
+
+The cache is keyed by :func:`fingerprint`: everything of the graph that the generated code
+depends on (its ops, their specs, inputs and attributes, the named constants' values, the
+variables' shapes and dtypes) and the backend's templates for those ops. A graph built again
+with the same rule, shapes and hyperparameters hits the cache; a plugin that registers a new
+lowering, or overrides an op, changes the fingerprint, so nobody has to clear the cache.
 """
 
 from __future__ import annotations
 
 import threading
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import events as ev
+from plastix._graph import Graph
+from plastix.backends import Backend
 
 
 @dataclass(frozen=True)
 class CompiledStep:
-    """A lowered phase of a graph: its source, the function built from it and the namespace
-    (helpers and named constants) it runs in."""
+    """A lowered phase of a graph: its source, the function built from it, the namespace
+    (helpers and named constants) it runs in, the names of its signals (in the order the
+    function takes them), whether it was lowered with seam hooks and whether it has an
+    event-driven branch."""
 
     phase: str
     source: str
     fn: Callable[..., None]
     inputs: tuple[str, ...]
     namespace: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    seams: bool = False
+    event_driven: bool = False
 
     def rebound(self) -> CompiledStep:
         """The same code with its own copy of the namespace: the copy's constants can be
-        changed (:func:`update_constants`) without touching other bindings' steps."""
+        changed without touching other bindings' steps."""
         ns = dict(self.namespace)
         fn = types.FunctionType(self.fn.__code__, ns, self.fn.__name__)
         ns["step"] = fn
         return replace(self, fn=fn, namespace=ns)
 
-    @property
-    def has_event_branch(self) -> bool:
-        return "_event_limit" in self.namespace
 
-    def set_sparse_bounds(self, on: bool) -> None:
-        """Clamp only the synapses an event-driven step touched (see ``Binding.sparse_bounds``)."""
-        if "_sparse_bounds" in self.namespace:
-            self.namespace["_sparse_bounds"] = bool(on)
+def _frozen(value: Any) -> Hashable:
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value
 
-    def set_event_mode(self, mode: bool | None) -> None:
-        """Event-driven updates always (True), never (False) or by spike density (None)."""
-        if self.has_event_branch:
-            area = self.namespace["_event_area"]
-            self.namespace["_event_limit"] = (int(ev.EVENT_FRACTION * area) if mode is None
-                                              else 2 * area if mode else -1)
+
+def fingerprint(g: Graph, backend: Backend, phase: str, seams: bool) -> Hashable:
+    """What the code generated for ``phase`` of ``g`` on ``backend`` depends on (see the
+    module docstring); equal fingerprints lower to the same source."""
+    nodes = tuple((n.index, n.op, n.spec, n.inputs, n.outputs, _frozen(n.attrs), n.phase)
+                  for n in g.nodes)
+    variables = tuple((d.name, d.kind, d.aval, d.keep_scalar, d.finite)
+                      for d in g.variables.values())
+    specs = {n.spec.name for n in g.nodes if n.spec is not None}
+    templates = tuple((name, backend.template(name)) for name in sorted(specs))
+    return (g.rule, g.pre_shape, g.post_shape, nodes, variables, backend.key, type(backend),
+            templates, phase, seams)
 
 
 class CompileCache:
-    """Compiled steps keyed by (graph fingerprint, backend, phase, seams); thread-safe."""
+    """Compiled steps by fingerprint; thread-safe (two threads may compile the same step at
+    once, and the first one stored wins)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._steps: dict[Any, CompiledStep] = {}
+        self._steps: dict[Hashable, CompiledStep] = {}
 
-    def get(self, key: Any, make: Callable[[], CompiledStep]) -> CompiledStep:
+    def get(self, key: Hashable, make: Callable[[], CompiledStep]) -> CompiledStep:
         with self._lock:
             hit = self._steps.get(key)
         if hit is not None:
@@ -75,9 +92,6 @@ class CompileCache:
 
     def __len__(self) -> int:
         return len(self._steps)
-
-
-CACHE = CompileCache()
 
 
 CACHE = CompileCache()

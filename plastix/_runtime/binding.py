@@ -6,7 +6,9 @@ the state and the step counter exactly as they were.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import math
 import os
 import sys
 import warnings
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from plastix._compiler.lower import CACHE, CompiledStep, compile_phase, update_constants
+from plastix._compiler import CompiledStep, StepState, compiled_step, update_constants
 from plastix._errors import ConversionWarning, PlastixError, RuleValidationError, StepInputError
 from plastix._graph import Graph
 from plastix._validate import validate
@@ -31,12 +33,11 @@ from .contract import (
     is_binary,
     is_train,
 )
+from .statedict import STATE_FORMAT, check_state_dict
 
 if TYPE_CHECKING:
     from .learner import Learner
 
-#: Version of the state-dict layout; a newer one is refused when loading.
-STATE_FORMAT = 1
 #: Runs at least this long show a progress bar (when stderr is a terminal).
 PROGRESS_MIN_STEPS = 1000
 
@@ -72,8 +73,6 @@ class Binding:
         self.rule, g, self._avals = self._make_graph(self.params, pre_shape, post_shape,
                                                      tuple(w.shape), mask is not None)
         self.graph = g
-        self._key = (rule_cls, self.params, pre_shape, post_shape, tuple(w.shape), self.dtype,
-                     self.dt, mask is not None, self.backend.key)
         self._seam_hooks: dict[str, Callable[[Any], Any]] = _Hooks()
         self._user_ops = any(callable(n.op) for n in g.nodes)
         self.check_finite = debug_enabled() if check_finite is None else check_finite
@@ -88,8 +87,8 @@ class Binding:
             self.backend.assign(w, w * self.S["mask"])
         self.t = 0
         self._steps: dict[str, CompiledStep] = {}
-        self._event_mode: bool | None = None
-        self._sparse_bounds = False
+        #: the compiled steps' private state: scratch buffers, bound flags, event limit
+        self.step_state = StepState(math.prod(w.shape))
         self._signals = {n: d for n, d in g.variables.items() if d.kind == "signal"}
         self._fast_dtype = np.dtype(self.dtype) if self.backend.name == "numpy" \
             and self.rule.binary_spikes and not self._signals else None
@@ -148,11 +147,8 @@ class Binding:
         step = self._steps.get(phase)
         if step is None:
             seams = bool(self._seam_hooks) and phase != "bind"
-            step = CACHE.get((*self._key, phase, seams),
-                             lambda: compile_phase(self.graph, self._avals[phase], self.backend,
-                                                   phase, seams=seams)).rebound()
-            step.set_event_mode(self._event_mode)
-            step.set_sparse_bounds(self._sparse_bounds)
+            step = compiled_step(self.graph, self._avals[phase], self.backend, phase,
+                                 seams=seams)
             # the backend's wrapper (torch: no_grad) calls this binding's rebound function,
             # whose namespace ``set`` updates
             step = dataclasses.replace(step, fn=self.backend.prepare_step(step.fn))
@@ -163,26 +159,25 @@ class Binding:
     def event_driven(self) -> bool | None:
         """Event-driven weight updates: None (default) chooses every step from the spike
         density, True forces them, False keeps dense updates (see ``syn.source``)."""
-        return self._event_mode
+        return self.step_state.event_mode
 
     @event_driven.setter
     def event_driven(self, mode: bool | None) -> None:
-        self._event_mode = mode
-        for step in self._steps.values():
-            step.set_event_mode(mode)
+        if mode not in (None, True, False):
+            raise StepInputError(self.rule_name, "event_driven", "None, True or False",
+                                 repr(mode))
+        self.step_state.set_event_mode(mode)
 
     @property
     def sparse_bounds(self) -> bool:
         """Opt-in: an event-driven step clamps only the synapses it changed. Exact when
         nothing but this binding writes the weight (the others were clamped by an earlier
         step); the default (False) clamps every synapse every step."""
-        return self._sparse_bounds
+        return self.step_state.sparse_bounds
 
     @sparse_bounds.setter
     def sparse_bounds(self, on: bool) -> None:
-        self._sparse_bounds = bool(on)
-        for step in self._steps.values():
-            step.set_sparse_bounds(self._sparse_bounds)
+        self.step_state.sparse_bounds = bool(on)
 
     def set(self, **hyperparameters: Any) -> None:
         """Change hyperparameters from the next step on, keeping state and weights.
@@ -197,10 +192,11 @@ class Binding:
         rule, g, avals = self._make_graph(params, old.pre_shape, old.post_shape,
                                           old.weight_shape, old.masked)
         for phase, step in list(self._steps.items()):
-            if not update_constants(step, g, avals[phase], self.backend, phase):
+            if not update_constants(step, g, avals[phase], self.backend):
                 del self._steps[phase]  # the code changed: recompiled on the next step
+                self.step_state.forget_buffers()
         self.rule, self.params, self.graph, self._avals = rule, params, g, avals
-        self._key = (type(self.rule), params, *self._key[2:])
+        self.step_state.invalidate()  # new bounds: the next clamp covers every synapse
 
     def _has_final(self) -> bool:
         return any(n.phase == "final" for n in self.graph.nodes)
@@ -223,6 +219,7 @@ class Binding:
         else:
             self._seam_hooks[target] = hook
         self._steps.clear()
+        self.step_state.forget_buffers()
         self._guard()
 
     # -- stepping -------------------------------------------------------------------------------
@@ -235,7 +232,8 @@ class Binding:
             guarded_step(self, phase, compiled.fn, pre, post, args, signals,
                          check_finite=self._check_finite)
         else:
-            compiled.fn(self.S, pre, post, self.t, self.seed, self._seam_hooks, *args)
+            compiled.fn(self.S, self.step_state, pre, post, self.t, self.seed,
+                        self._seam_hooks, *args)
 
     def step(self, pre: Any, post: Any, *, final: bool = False, **signals: Any) -> None:
         """Advance one time step of ``dt`` with this step's spikes.
@@ -252,7 +250,8 @@ class Binding:
                 and is_binary(pre) and is_binary(post):
             # fast path: NumPy spikes of the right shape and dtype, all 0 or 1; anything
             # else goes through the checks, which name what is wrong
-            self._compiled("step").fn(self.S, pre, post, self.t, self.seed, self._seam_hooks)
+            self._compiled("step").fn(self.S, self.step_state, pre, post, self.t, self.seed,
+                                      self._seam_hooks)
             self.t += 1
             return
         self._advance(*self._prepare(pre, post, signals), final=final)
@@ -261,8 +260,6 @@ class Binding:
                  ) -> tuple[Any, Any, dict[str, Any]]:
         """Check and convert one step's inputs without touching any state."""
         g = self.graph
-        pre, post = self._adopt(pre, "pre"), self._adopt(post, "post")
-        signals = {k: self._adopt(v, k) for k, v in signals.items()}
         pre, post = self._adopt(pre, "pre"), self._adopt(post, "post")
         signals = {k: self._adopt(v, k) for k, v in signals.items()}
         pre = self._coerce(pre, "pre", g.pre_shape, check_binary=self.rule.binary_spikes)
@@ -356,9 +353,19 @@ class Binding:
         already there. Seam hooks (:meth:`intercept`) are not carried over, since a hook is
         written for one array library.
         """
-        from .io import moved
+        from plastix.backends import get_backend
 
-        return moved(self, backend, device)
+        target = get_backend(backend, device)
+        if target is self.backend:
+            return self
+        learner = copy.copy(self.learner)
+        learner.backend = target
+        host = {k: np.array(self.backend.to_numpy(v)) for k, v in self.arrays.items()}
+        new = Binding(learner, host["weight"], batch_size=self.batch_size,
+                      mask=host.get("mask"), dt=self.dt, seed=self.seed, params=self.params,
+                      shape_options=self.shape_options)
+        new.load_state_dict(self.state_dict())
+        return new
 
     # -- views ----------------------------------------------------------------------------------
     @property
@@ -368,9 +375,9 @@ class Binding:
 
     @property
     def arrays(self) -> dict[str, Any]:
-        """Every array that makes up this binding (weight, learned values, state) by name; the
-        compiler's scratch buffers, whose names start with ``_``, are not among them."""
-        return {k: v for k, v in self.S.items() if not k.startswith("_")}
+        """Every array that makes up this binding (weight, learned values, state) by name (the
+        compiled steps' scratch buffers are not among them: they live in ``step_state``)."""
+        return dict(self.S)
 
     @property
     def state(self) -> dict[str, Any]:
@@ -413,10 +420,8 @@ class Binding:
         """Restore what :meth:`state_dict` returned (from any backend); all or nothing: every
         entry is checked (rule, hyperparameters, ``dt``, names, shapes, dtypes, finiteness,
         step counter, seed) before the first array is written."""
-        from .io import check_state_dict
-
         staged, t, seed = check_state_dict(self, sd)
-        self.S.pop("_inbounds", None)  # the loaded weight may lie outside the bounds
+        self.step_state.invalidate()  # the loaded weight may lie outside the bounds
         for k, host in staged.items():
             self.backend.assign(self.S[k], self.backend.asarray(host, dtype_name(self.S[k].dtype)))
         self.t, self.seed = t, seed

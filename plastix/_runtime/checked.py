@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from plastix._compiler import evaluate
 from plastix._errors import NonFiniteError
-from plastix._graph import Const, Node, Value
-from plastix._ops import OPS
+from plastix._graph import Const, Value
+from plastix.backends import Backend
 
 if TYPE_CHECKING:
     from .binding import Binding
@@ -60,7 +61,7 @@ def debug_enabled() -> bool:
     return os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _errstate(backend: Any) -> contextlib.AbstractContextManager[Any]:
+def _errstate(backend: Backend) -> contextlib.AbstractContextManager[Any]:
     # NumPy warns on overflow; a checked step reports the overflow itself.
     return np.errstate(all="ignore") if backend.name == "numpy" else contextlib.nullcontext()
 
@@ -73,7 +74,7 @@ def guarded_step(b: Binding, phase: str, fn: Callable[..., None], pre: Any, post
     snapshot = {k: be.copy(v) for k, v in b.arrays.items()}
     try:
         with _errstate(be):
-            fn(b.S, pre, post, b.t, b.seed, b._seam_hooks, *args)
+            fn(b.S, b.step_state, pre, post, b.t, b.seed, b._seam_hooks, *args)
     except BaseException as exc:
         _restore(b, snapshot)
         exc.add_note(f"plastix: rule {b.rule_name!r}, step {b.t} was rolled back "
@@ -104,15 +105,18 @@ def _restore(b: Binding, snapshot: Mapping[str, Any]) -> None:
 def locate(b: Binding, phase: str, snapshot: Mapping[str, Any], pre: Any, post: Any,
            signals: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """Replay ``phase`` op by op from ``snapshot``; the first op to create non-finite values
-    (with finite inputs) and the variable it wrote, or ``(None, None)``."""
+    (with finite inputs) and the variable it wrote, or ``(None, None)``. Ops are evaluated
+    through the backend's own lowering (:func:`plastix._compiler.render.evaluate`), seams
+    without their hooks (a hook may have effects, such as an all-reduce)."""
     be = b.backend
     env: dict[Value, Any] = {Value(k, 0): be.copy(v) for k, v in snapshot.items()}
     env[Value("pre", 0)], env[Value("post", 0)] = pre, post
     env.update((Value(k, 0), v) for k, v in signals.items())
+    namespace = {"seed": b.seed, "t": b.t, "seam": _Unhooked()}
     with _errstate(be):
         for node in b.graph.nodes_for(phase):
             args = [x.value if isinstance(x, Const) else env[x] for x in node.inputs]
-            outs = _evaluate(b, node, args)
+            outs = evaluate(node, be, args, namespace) or tuple(None for _ in node.outputs)
             for value, out in zip(node.outputs, outs, strict=True):
                 env[value] = out
                 if _is_array(out) and _is_float(out) and not be.all_finite(out) \
@@ -122,29 +126,15 @@ def locate(b: Binding, phase: str, snapshot: Mapping[str, Any], pre: Any, post: 
     return None, None
 
 
+class _Unhooked(dict[str, Any]):
+    """Seams as they are without hooks: each passes its change through."""
+
+    def __missing__(self, target: str) -> Any:
+        return lambda change: change
+
+
 def _is_array(x: Any) -> bool:
     return hasattr(x, "dtype") and hasattr(x, "shape")
-
-
-def _evaluate(b: Binding, node: Node, args: list[Any]) -> tuple[Any, ...]:
-    be = b.backend
-    if node.op == "seam":
-        return (args[0],)
-    if callable(node.op):
-        result = node.op(*args, xp=be.xp, **node.kwargs)
-        return result if isinstance(result, tuple) else (result,)
-    spec = OPS.resolve(node.op)
-    tmpl = be.template(spec.name) if spec is not None else None
-    if spec is None or tmpl is None:
-        return tuple(None for _ in node.outputs)
-    attrs = dict(tmpl.defaults) | node.kwargs
-    if spec.name == "rand_bits":
-        attrs["stream"] = node.index  # as the compiler numbers the streams
-    fmt = {k: (repr(tuple(v)) if isinstance(v, list) else repr(v)) for k, v in attrs.items()}
-    names = [f"_a{i}" for i in range(len(args))]
-    expr = tmpl.expr.format(*names, **fmt)
-    ns = {**be.helpers(), **dict(zip(names, args, strict=True)), "seed": b.seed, "t": b.t}
-    return (eval(expr, ns),)
 
 
 @contextlib.contextmanager

@@ -17,15 +17,11 @@ from typing import Any
 import numpy as np
 
 from plastix._errors import ConversionWarning, StepInputError
+from plastix.backends import Backend, array_library, dtype_name
 
 #: Host data any backend accepts and copies: NumPy arrays and scalars, lists, numbers.
 HOST_TYPES = (np.ndarray, np.generic, list, tuple, int, float, bool)
 _KINDS = {"b": "bool", "i": "int", "u": "int", "f": "float"}
-
-
-def dtype_name(dtype: Any) -> str:
-    """The plain name of a NumPy, torch or CuPy dtype (``torch.float32`` -> ``"float32"``)."""
-    return str(dtype).rpartition(".")[2]
 
 
 def dtype_kind(dtype: Any) -> str:
@@ -43,7 +39,7 @@ def dtype_kind(dtype: Any) -> str:
     return "other"
 
 
-def as_checked(backend: Any, rule: str, name: str, x: Any, shape: tuple[int, ...],
+def as_checked(backend: Backend, rule: str, name: str, x: Any, shape: tuple[int, ...],
                dtype: str, *, binary: bool, broadcast: bool = False) -> Any:
     """``x`` as a ``dtype`` array of ``backend`` with ``shape``, or a StepInputError.
 
@@ -122,7 +118,7 @@ def check_train_length(rule: str, name: str, train: Any) -> int:
                              type(train).__name__) from None
 
 
-def coerce_weight(backend: Any, rule: str, weight: Any, dtype: str) -> Any:
+def coerce_weight(backend: Backend, rule: str, weight: Any, dtype: str) -> Any:
     """The weight as a ``dtype`` array of ``backend``: any rectangular, finite, real array of
     at least 2 dimensions (a native one is used in place, so updates land in it); a parameter
     that has to be copied warns that its updates will land in the copy."""
@@ -154,7 +150,7 @@ def coerce_weight(backend: Any, rule: str, weight: Any, dtype: str) -> Any:
     return w
 
 
-def adopt(backend: Any, rule: str, name: str, x: Any) -> tuple[Any, bool]:
+def adopt(backend: Backend, rule: str, name: str, x: Any) -> tuple[Any, bool]:
     """An array of another library or device as ``backend``'s array of the same dtype (the
     checks then see the values as given), and whether that crossed devices. NumPy and torch
     on the CPU share memory; an array that cannot be read (a torch 'meta' tensor) is a
@@ -179,8 +175,6 @@ def is_binary(x: np.ndarray) -> bool:
 
 def on_gpu(x: Any) -> bool:
     """Whether ``x`` (a torch or CuPy array) lives on a GPU."""
-    from plastix.backends import array_library
-
     if array_library(x) == "cupy":
         return True
     return getattr(getattr(x, "device", None), "type", "cpu") != "cpu"

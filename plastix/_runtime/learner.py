@@ -1,22 +1,24 @@
-"""The public facade: ``Learner(algorithm=..., backend=..., **hyperparameters)``."""
+"""The public facade: ``Learner(algorithm=..., backend=..., **hyperparameters)``, and
+``load``, which rebuilds a learner and its binding from a saved file."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 from typing import Any
 
-from plastix._errors import HyperparameterError, UnknownRuleError
+from plastix._errors import HyperparameterError, StateDictError, UnknownRuleError
 from plastix._rule import Rule
+from plastix.backends import dtype_name, get_backend
+from plastix.registry import RULES
 
 from .binding import Binding
-from .contract import dtype_name
+from .io import read
 
 
 def find_rule(algorithm: str) -> type[Rule]:
     """The rule class registered under ``algorithm`` or one of its aliases (any case)."""
-    from plastix.registry import RULES, ensure_loaded
-
-    ensure_loaded()
     known = [*RULES.names(), *(a for e in RULES for a in e.aliases)]
     if not isinstance(algorithm, str):
         raise UnknownRuleError(repr(algorithm), known)
@@ -47,8 +49,6 @@ class Learner:
     def __init__(self, algorithm: str, backend: str = "numpy", *, device: str | None = None,
                  dtype: str | None = None, seed: int = 0, check_finite: bool | None = None,
                  **hyperparameters: Any) -> None:
-        from plastix.backends import get_backend
-
         self.rule_cls = find_rule(algorithm)
         self.name = self.rule_cls.name
         self.params = self.rule_cls.make_params(hyperparameters)
@@ -98,3 +98,29 @@ class Learner:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
         return f"Learner({self.name!r}, backend={self.backend.key!r}, {args})"
+
+
+def load(path: str | os.PathLike[str], backend: str = "numpy", *, device: str | None = None,
+         check_finite: bool | None = None) -> Binding:
+    """Rebuild the learner and binding saved in ``path`` on ``backend`` (any backend,
+    whichever one saved it); the binding continues exactly where the saved one stopped."""
+    sd = read(path)
+    if not (isinstance(sd["dt"], int | float) and math.isfinite(sd["dt"])):
+        raise StateDictError(f"{os.fspath(path)!r}: dt {sd['dt']!r} is not a number")
+    if not isinstance(sd["params"], dict) or not isinstance(sd["shape_options"], dict):
+        raise StateDictError(f"{os.fspath(path)!r}: malformed params or shape options")
+    try:
+        learner = Learner(sd["rule"], backend, device=device, dtype=sd["dtype"],
+                          **sd["params"])
+    except TypeError as exc:  # a hyperparameter named like one of Learner's own arguments
+        raise StateDictError(f"{os.fspath(path)!r}: malformed params ({exc})") from None
+    pre_shape = sd["shape_options"].get("pre_shape")
+    options = {} if pre_shape is None else {"pre_shape": tuple(pre_shape)}
+    arrays = sd["arrays"]
+    if "weight" not in arrays:
+        raise StateDictError(f"{os.fspath(path)!r}: no weight array")
+    b = learner.bind(arrays["weight"], batch_size=sd["batch_size"],
+                     mask=arrays.get("mask") if sd["masked"] else None, dt=sd["dt"],
+                     seed=sd["seed"], check_finite=check_finite, **options)
+    b.load_state_dict(sd)
+    return b

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from plastix._errors import HyperparameterError
-from plastix.backends._base import Backend
+from plastix.backends import Backend
 from plastix.network import resolve_backend
 
 #: The rule :class:`STDPTrainer` uses unless told otherwise.
