@@ -12,10 +12,10 @@ constants :math:`\tau_+, \tau_x`) and :math:`o_1, o_2` on the post side
 
 then the spiking neuron's two detectors jump: by +1 (all-to-all) or to 1 (nearest-spike, as
 NESTML's ``stdp_triplet_nn`` model sets its traces). In a step every weight change reads the
-detectors decayed to the step but *before* this step's jumps (the paper's :math:`t - \epsilon`); simultaneous pre and
-post spikes, which the paper leaves open, therefore add no pair term. Changes are summed over
-the batch. Time constants are in ms; the :math:`A` are dimensionless (fitted to relative
-weight change).
+detectors decayed to the step but *before* this step's jumps (the paper's
+:math:`t - \epsilon`); simultaneous pre and post spikes, which the paper leaves open,
+therefore add no pair term. Changes are summed over the batch. Time constants are in ms;
+the :math:`A` are dimensionless (fitted to relative weight change).
 
 Reference: Pfister, J.-P. and Gerstner, W. (2006). Triplets of spikes in a model of spike
 timing-dependent plasticity. *J. Neurosci.* 26(38):9673-9682.
