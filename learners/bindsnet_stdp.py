@@ -165,7 +165,8 @@ class PostPre(_BindsNETRule):
     after the other; plastix adds their sum (the same to rounding). ``norm`` > 0 rescales each
     post neuron's weights to that L1 norm on the last step of a run (``run(...)`` or
     ``step(..., final=True)``), as BindsNET's ``Network.run`` calls ``Connection.normalize``
-    once at its end.
+    once at its end; as there, the normalised weights are not clamped again (they may leave
+    ``[wmin, wmax]``).
 
     Reference: BindsNET ``learning.PostPre`` (0.3.4).
     """
