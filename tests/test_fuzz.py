@@ -147,8 +147,10 @@ def _signals(b: px.Binding) -> dict[str, Any]:
 
 
 def _hard_bounds(b: px.Binding) -> tuple[float, float] | None:
-    """The bounds of the rule's last write to the weight, when that write is a clamp."""
-    last = [n for n in b.graph.nodes_for("step") if any(o.name == "weight" for o in n.outputs)]
+    """The bounds of the rule's last write to the weight, when that write is a clamp. The runs
+    here end with a final step (``run``'s default), so its ops are the ones that count: a
+    rule may write the weight after its clamp there (BindsNET's end-of-run ``norm``)."""
+    last = [n for n in b.graph.nodes_for("final") if any(o.name == "weight" for o in n.outputs)]
     if not last or last[-1].op not in ("clamp", "clip"):
         return None
     lo, hi = last[-1].inputs[1], last[-1].inputs[2]
