@@ -86,6 +86,12 @@ class Backend:
         dtype = getattr(x, "dtype", None)
         return f"{type(x).__module__}.{type(x).__name__} dtype={dtype} shape={shape}"
 
+    def spikes_ready(self, x: Any, dtype: str, shape: tuple[int, ...]) -> bool:
+        """Whether ``x`` may go to a step as it is: a native array of ``dtype`` and ``shape``
+        holding only 0 and 1 (the binding then skips its input checks). The default says no:
+        every input is checked and converted."""
+        return False
+
     def is_foreign(self, x: Any) -> bool:
         """Whether ``x`` is an array of another library (or device), so using it costs a
         conversion; Python scalars and lists are not foreign."""
@@ -98,9 +104,10 @@ class Backend:
         ``0``), None for none (the array lowering then does all the work)."""
         return None
 
-    def kernel_view(self, x: Any) -> Any:
-        """``x`` as the kernel reads and writes it (the same memory)."""
-        return x
+    def kernel_view(self) -> Callable[[Any], Any] | None:
+        """A function giving an array as a generated kernel reads and writes it (the same
+        memory); None when the kernel takes the arrays as they are (NumPy's)."""
+        return None
 
     def write_count(self) -> Callable[[Any], Any] | None:
         """A function telling how often an array was written (PyTorch's version counter),

@@ -32,12 +32,29 @@ _OUTER_ONE = Template("{0}.T * {1}", "xp.multiply({0}.T, {1}, out={out})", alias
 
 def rownorm_l1(w: np.ndarray, c: Any, out: np.ndarray | None,
                scratch: np.ndarray) -> np.ndarray:
-    """``w * c / sum(|w|, axis=1)`` into ``out`` (a new array when None), with ``scratch``
-    holding ``|w|``; an all-zero row stays zero."""
+    """``c * (w / sum(|w|, axis=1))`` into ``out`` (a new array when None), with ``scratch``
+    holding ``|w|``; an all-zero row stays zero. Each row is scaled by the factor
+    ``c / sum`` (one pass); a row whose factor overflows (a sum below about 1e-308) is
+    divided first, as the unfused ops do."""
     np.abs(w, out=scratch)
     s = np.einsum("ij->i", scratch)  # no BLAS: threaded gemv stalls on a loaded machine
-    np.divide(c, s, out=s, where=s != 0)  # a zero row keeps factor 0: it stays zero
-    return np.multiply(w, s[:, None], out=out)
+    with np.errstate(over="ignore", divide="ignore"):
+        factor = np.divide(c, s, out=np.zeros_like(s), where=s != 0)  # zero row: factor 0
+    huge = ~np.isfinite(factor)
+    rows = c * (w[huge] / s[huge, None]) if huge.any() else None  # before w is overwritten
+    factor[huge] = 0
+    out = np.multiply(w, factor[:, None], out=out)
+    if rows is not None:
+        out[huge] = rows
+    return out
+
+
+def binary(x: np.ndarray) -> bool:
+    """Whether every entry is 0 or 1 (NaN and inf are not): on a few entries x(1-x) = 0 is
+    the cheapest test, on many the two comparisons are (they vectorise better)."""
+    if x.size <= 512:
+        return not np.count_nonzero(x * (1 - x))
+    return not bool(((x != 0) & (x != 1)).any())
 
 
 class NumpyBackend(Backend):
@@ -78,6 +95,10 @@ class NumpyBackend(Backend):
 
     def copy(self, x: np.ndarray) -> np.ndarray:
         return x.copy()
+
+    def spikes_ready(self, x: Any, dtype: str, shape: tuple[int, ...]) -> bool:
+        return type(x) is np.ndarray and x.dtype == dtype and x.shape == shape \
+            and binary(x)
 
     def kernel_target(self) -> str | None:
         return "numba" if numba_available() else None

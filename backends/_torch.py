@@ -80,6 +80,11 @@ def _clip(torch: Any) -> Callable[..., Any]:
     return clip
 
 
+def _numpy_view(t: Any) -> Any:
+    """A CPU tensor's NumPy view (the same memory; steps run without autograd)."""
+    return t.numpy()
+
+
 def _version(t: Any) -> int:
     """How often ``t`` was written in place by torch (its version counter)."""
     return int(t._version)
@@ -115,6 +120,9 @@ class TorchBackend(Backend):
             raise BackendUnavailableError(spec, f"runs on 'cpu' and 'cuda' devices, not "
                                           f"{device!r}")
         self.torch_device = dev
+        self._cpu = dev.type == "cpu"
+        self._dtypes = {n: getattr(torch, n) for n in ("bool", "int32", "int64", "float32",
+                                                       "float64")}
         super().__init__(None if dev.type == "cpu" else str(dev))
 
     @property
@@ -179,12 +187,23 @@ class TorchBackend(Backend):
         return f"{text} device={device}" if device is not None else text
 
     # -- lowering -------------------------------------------------------------------------------
+    def spikes_ready(self, x: Any, dtype: str, shape: tuple[int, ...]) -> bool:
+        """CPU spikes are tested through their NumPy view (cheaper than torch ops on small
+        tensors); CUDA spikes always take the checked path."""
+        if type(x) is not self._torch.Tensor or x.dtype != self._dtypes[dtype] \
+                or tuple(x.shape) != shape or x.requires_grad or not self._cpu \
+                or x.device.type != "cpu":
+            return False
+        from ._numpy import binary
+
+        return binary(x.numpy())
+
     def kernel_target(self) -> str | None:
         """Numba kernels run on CPU tensors through their NumPy views (the same memory)."""
         return "numba" if self.torch_device.type == "cpu" and numba_available() else None
 
-    def kernel_view(self, x: Any) -> Any:
-        return x.numpy()
+    def kernel_view(self) -> Callable[[Any], Any] | None:
+        return _numpy_view
 
     def write_count(self) -> Callable[[Any], Any] | None:
         return _version

@@ -117,7 +117,9 @@ class Source:
             self.params.append(f"o{k}")
         for k, x in enumerate(x for x in plan.inputs if x not in self.names):
             self.names[x] = f"a{k}"
-            self.params.append(f"a{k}")
+            # a constant comes as a Python number and is cast to the arrays' dtype in the
+            # kernel, as NumPy treats a Python scalar (a float64 would round differently)
+            self.params.append(f"a{k}_in" if isinstance(x, Const) else f"a{k}")
         for role, v in plan.spikes.items():
             if v not in self.names:
                 self.names[v] = f"s_{role}"
@@ -250,7 +252,9 @@ class Source:
         if kind == OUTER:
             return f"({self.outer(node)})"
         if node.spec is ROWNORM:
-            return f"({self.read(node.inputs[0], stage)} * factor_{self.names[node.outputs[0]]})"
+            x, name = self.read(node.inputs[0], stage), self.names[node.outputs[0]]
+            c = self.read(node.inputs[1], stage)
+            return f"({x} * factor_{name} if finite_{name} else {c} * ({x} / total_{name}))"
         return self.scalar(node, [self.read(x, stage) for x in node.inputs])
 
     # -- blocks -------------------------------------------------------------------------------
@@ -276,7 +280,7 @@ class Source:
         for n in plan.nodes:  # a row normalisation's |input| for the next stage's factor
             if n.spec is ROWNORM and plan.stage[n.outputs[0]] == stage + 1:
                 w(f"abs_{self.names[n.outputs[0]]}[j] = abs({self.read(n.inputs[0], stage)})")
-        for k, (name, v) in enumerate(plan.targets):
+        for k, (_, v) in enumerate(plan.targets):
             if plan.stage.get(v) == stage:
                 w(f"o{k}[i, j] = {self.names[v]}")
 
@@ -301,6 +305,7 @@ class Source:
                 c = self.read(n.inputs[1], stage)
                 w(f"total_{name} = _T(_sum(abs_{name}))")
                 w(f"factor_{name} = {c} / total_{name} if total_{name} != 0 else total_{name}")
+                w(f"finite_{name} = abs(factor_{name}) < np.inf")
             elif plan.level[v] == ROW:
                 w(f"{name} = {self.expr(n, stage)}")
 
@@ -363,7 +368,9 @@ class Source:
         w("n0 = o0.shape[0]")
         w("n1 = o0.shape[1]")
         for x in self.plan.inputs:
-            if isinstance(x, Value) and self.plan.level.get(x) == SCALAR:
+            if isinstance(x, Const):
+                w(f"{self.names[x]} = _T({self.names[x]}_in)")
+            elif self.plan.level.get(x) == SCALAR:
                 w(f"{self.names[x]}_s = {self.names[x]}.ravel()[0]")
         self.vector_stage(w)
         w("done = False")
@@ -408,45 +415,55 @@ def compile_kernel(source: str, fname: str) -> Callable[..., bool]:
 @dataclass
 class Kernel:
     """A generated kernel and how a step calls it: ``kernel(X, *arrays and constants)``,
-    returning the arrays of the variables it updated in place."""
+    returning the arrays of the variables it updated in place. ``source`` is the kernel's
+    source; ``call`` the function the step calls (it passes the backend's arrays as the
+    kernel reads them, and keeps ``X``'s bound flags)."""
 
     source: str
-    fn: Callable[..., bool]
-    targets: int
-    scalars: tuple[bool, ...]
-    needs_invariant: bool
-    bounded: bool
-    dtype: str
-    view: Callable[[Any], Any]
-    write_count: Callable[[Any], Any] | None
+    call: Callable[..., tuple[Any, ...]]
 
     def __call__(self, X: Any, *args: Any) -> tuple[Any, ...]:
-        import numpy as np
-
-        cast = np.float32 if self.dtype == "float32" else np.float64
-        arrays = [cast(a) if scalar else self.view(a)
-                  for a, scalar in zip(args, self.scalars, strict=True)]
-        weight = args[0]
-        count = self.write_count
-        if count is not None and count(weight) != X.version:
-            X.in_bounds = False  # written from outside since the last step
-        ok = not self.needs_invariant or (X.in_bounds and (X.sparse_bounds or count is not None))
-        self.fn(ok, X.event_limit, *arrays)
-        X.in_bounds = self.bounded
-        if count is not None:
-            X.version = count(weight)
-        return args[:self.targets]
+        return self.call(X, *args)
 
 
-def build(plan: KernelPlan, view: Callable[[Any], Any],
+_CALL = """def call(X, {params}):
+    {check}ok = {ok}
+    fn(ok, X.event_limit, {args})
+    X.in_bounds = {bounded}
+    {record}return {targets},
+"""
+
+
+def _caller(plan: KernelPlan, fn: Callable[..., bool], operands: list[Operand],
+            view: Callable[[Any], Any] | None, write_count: Callable[[Any], Any] | None
+            ) -> Callable[..., tuple[Any, ...]]:
+    """The Python function the step calls: arrays through ``view`` (None: as they are), and
+    the event-driven path allowed only while the bound flags can be trusted (the weight's
+    write count unchanged, or the user promised it with ``sparse_bounds``)."""
+    params = [f"p{k}" for k in range(len(operands))]
+    args = [p if isinstance(x, Const) or view is None else f"view({p})"
+            for p, x in zip(params, operands, strict=True)]
+    trusted = "X.in_bounds" + ("" if write_count is not None else " and X.sparse_bounds")
+    text = _CALL.format(
+        params=", ".join(params), args=", ".join(args),
+        check="if count(p0) != X.version:\n        X.in_bounds = False\n    "
+              if write_count is not None else "",
+        ok=trusted if plan.needs_invariant else "True", bounded=plan.bounded,
+        record="X.version = count(p0)\n    " if write_count is not None else "",
+        targets=", ".join(params[:len(plan.targets)]))
+    namespace: dict[str, Any] = {"fn": fn, "view": view, "count": write_count}
+    exec(compile(text, "<plastix kernel call>", "exec"), namespace)
+    return namespace["call"]  # type: ignore[no-any-return]
+
+
+def build(plan: KernelPlan, view: Callable[[Any], Any] | None,
           write_count: Callable[[Any], Any] | None, fname: str = "synapse") -> Kernel:
-    """The kernel of ``plan`` for a backend whose arrays the kernel reads through ``view``;
-    ``write_count`` tells whether an array was written since (None: it cannot tell)."""
-    src = Source(plan)
-    scalars = tuple(isinstance(x, Const) for x in call_operands(plan, src))
-    source = src.text(fname)
-    return Kernel(source, compile_kernel(source, fname), len(plan.targets), scalars,
-                  plan.needs_invariant, plan.bounded, plan.dtype, view, write_count)
+    """The kernel of ``plan`` for a backend whose arrays the kernel reads through ``view``
+    (None: as they are); ``write_count`` tells how often an array was written (None: the
+    library cannot tell)."""
+    source = Source(plan).text(fname)
+    fn = compile_kernel(source, fname)
+    return Kernel(source, _caller(plan, fn, call_operands(plan), view, write_count))
 
 
 def call_operands(plan: KernelPlan, src: Source | None = None) -> list[Operand]:

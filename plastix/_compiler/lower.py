@@ -35,8 +35,8 @@ from .buffers import BufferPlan, plan_buffers, plan_scratch
 from .emit import RESERVED, Emitter, Names, Program
 from .passes import final_values, fold_constants, prune
 from .rownorm import fuse_rownorm
-from .synapse import find_kernel
 from .steps import CACHE, CompiledStep, fingerprint
+from .synapse import find_kernel
 
 PERSISTENT = ("state", "fixed", "learned")
 
@@ -68,7 +68,7 @@ def _plan_kernel(p: Program) -> bool:
         return False
     from .kernels import build, call_operands
 
-    kernel = build(plan, p.backend.kernel_view, p.backend.write_count(),
+    kernel = build(plan, p.backend.kernel_view(), p.backend.write_count(),
                    fname=f"synapse_{g.rule}".replace(".", "_"))
     cone = {n.index for n in [*plan.vector_nodes, *plan.nodes]}
     node = Node(plan.nodes[-1].index, SYNAPSE.name, tuple(call_operands(plan)),

@@ -30,7 +30,6 @@ from .contract import (
     check_train_length,
     coerce_weight,
     dtype_name,
-    is_binary,
     is_train,
 )
 from .statedict import STATE_FORMAT, check_state_dict
@@ -90,8 +89,9 @@ class Binding:
         #: the compiled steps' private state: scratch buffers, bound flags, event limit
         self.step_state = StepState(math.prod(w.shape))
         self._signals = {n: d for n, d in g.variables.items() if d.kind == "signal"}
-        self._fast_dtype = np.dtype(self.dtype) if self.backend.name == "numpy" \
-            and self.rule.binary_spikes and not self._signals else None
+        #: the backend's test for spikes that may skip the input checks (binary rules only)
+        self._ready = self.backend.spikes_ready \
+            if self.rule.binary_spikes and not self._signals else None
         if any(n.phase == "bind" for n in g.nodes):
             self._run_phase("bind", None, None, {})
 
@@ -242,13 +242,11 @@ class Binding:
         ``final=True`` marks the last step of a run (the rule's ``final`` phase runs);
         ``signals``: the rule's extra inputs such as ``reward``.
         """
-        fast = self._fast_dtype
-        if fast is not None and not signals and not final and not self._guarded \
-                and type(pre) is np.ndarray and type(post) is np.ndarray \
-                and pre.dtype == fast and post.dtype == fast \
-                and pre.shape == self.graph.pre_shape and post.shape == self.graph.post_shape \
-                and is_binary(pre) and is_binary(post):
-            # fast path: NumPy spikes of the right shape and dtype, all 0 or 1; anything
+        ready = self._ready
+        if ready is not None and not signals and not final and not self._guarded \
+                and ready(pre, self.dtype, self.graph.pre_shape) \
+                and ready(post, self.dtype, self.graph.post_shape):
+            # fast path: native spikes of the right shape and dtype, all 0 or 1; anything
             # else goes through the checks, which name what is wrong
             self._compiled("step").fn(self.S, self.step_state, pre, post, self.t, self.seed,
                                       self._seam_hooks)
