@@ -55,6 +55,12 @@ def median(samples: list[float]) -> float:
     return statistics.median(samples)
 
 
+def ratio(mine: list[float], other: list[float]) -> float:
+    """The median over rounds of the per-round ratio ``mine / other``: load that changes
+    from one round to the next cancels, as both were timed in the same round."""
+    return median([a / b for a, b in zip(mine, other, strict=True)])
+
+
 def fmt_us(seconds: float | None) -> str:
     """Microseconds, with the digits that mean something on a shared machine."""
     if seconds is None:

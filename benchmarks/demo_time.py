@@ -27,21 +27,23 @@ def command(backend: str, out: Path, quick: bool) -> list[str]:
             *(["--quick"] if quick else [])]
 
 
-def wall_time(backend: str, quick: bool) -> float:
+def wall_time(backend: str, quick: bool, threads: int = 0) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         argv = command(backend, Path(tmp) / "demo.png", quick)
         env = {**os.environ, "PLASTIX_QUICK": "1" if quick else ""}
+        if threads:  # what --threads sets in this process, for the child's torch
+            env["OMP_NUM_THREADS"] = str(threads)
         t0 = time.perf_counter()
         subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL)
         return time.perf_counter() - t0
 
 
-def measure(rounds: int = 3, quick: bool = False) -> dict[str, list[float]]:
+def measure(rounds: int = 3, quick: bool = False, threads: int = 0) -> dict[str, list[float]]:
     """Seconds of each backend's demo, every round."""
     samples: dict[str, list[float]] = {b: [] for b in BACKENDS}
     for _ in range(rounds):
         for backend in BACKENDS:
-            samples[backend].append(wall_time(backend, quick))
+            samples[backend].append(wall_time(backend, quick, threads))
     return samples
 
 

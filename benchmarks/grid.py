@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import goals
-from ._timing import in_turns, median
+from ._timing import in_turns, median, ratio
 from .peers import RUNNERS
 from .workload import (
     RULE,
@@ -47,9 +47,10 @@ class Measured:
     samples: dict[str, list[float]] = field(repr=False)
 
     def ratios(self, backend: str) -> dict[str, float | None]:
-        """plastix's time on ``backend`` over each yardstick's (None: not measured)."""
-        mine = self.times[f"plastix {backend}"]
-        return {other: (mine / self.times[other] if other in self.times else None)
+        """plastix's time on ``backend`` over each yardstick's, per round, the median over
+        rounds (None: not measured)."""
+        mine = self.samples[f"plastix {backend}"]
+        return {other: (ratio(mine, self.samples[other]) if other in self.samples else None)
                 for other in ("BindsNET", "norse", "floor")}
 
 
