@@ -12,7 +12,8 @@ Trace kinds, with decay factor :math:`\\lambda` per step and spikes :math:`s_t`:
 and, for the trace STDP catalogue, norse's forward-Euler trace (:func:`euler_trace`) and
 ngclearn's ``VarTrace`` (:func:`var_trace`). Weight dependence (:func:`weight_dependence`)
 gives the factors that scale potentiation and depression; :func:`conv_pair_dw` is the pair
-term of a convolution kernel.
+term of a convolution kernel. :func:`delay_line` keeps the spikes of the last few steps (a
+synaptic delay inside a rule) and :func:`spike_age` the steps since each neuron's last spike.
 """
 
 from __future__ import annotations
@@ -187,3 +188,33 @@ def row_normalise(g: px.Graph, target: str, norm: Any) -> px.Value:
     size = g.op_to_backend(f"{target}_l1", "where", [empty, 1, size])
     scaled = g.op_to_backend(target, "div", [target, size])
     return g.op_to_backend(target, "mul", [norm, scaled])
+
+
+def delay_line(g: px.Graph, name: str, spikes: Ref, shape: tuple[int, ...], steps: int
+               ) -> list[px.Value]:
+    """A shift register of the last ``steps`` spike vectors of ``shape``.
+
+    Returns the spikes of 1, 2, ..., ``steps`` steps ago (as they are at the start of this
+    step), then shifts this step's ``spikes`` in. Each tap is a state variable
+    ``{name}_{k}``, so ``reset()`` empties the line (no spike before the first step) and every
+    tap keeps the batch axis of the spikes.
+    """
+    taps = [g.variable_to_backend(f"{name}_{k}", shape) for k in range(1, steps + 1)]
+    for k in range(steps, 1, -1):  # oldest first, each from the value at the step's start
+        g.op_to_backend(f"{name}_{k}", "add", [g.previous(f"{name}_{k - 1}"), 0.0])
+    g.op_to_backend(f"{name}_1", "add", [spikes, 0.0])
+    return taps
+
+
+def spike_age(g: px.Graph, name: str, spikes: Ref, shape: tuple[int, ...],
+              initial: float) -> px.Value:
+    """Whole steps since each neuron's most recent spike (0 in the step it fires), kept as
+    the state ``name``; ``initial`` is its value before the first step (``inf``: never fired).
+
+    .. math:: a_t = \\begin{cases} 0 & s_t \\ne 0 \\\\ a_{t-1} + 1 & \\text{otherwise}
+              \\end{cases}
+    """
+    g.variable_to_backend(name, shape, value=initial)
+    older = g.op_to_backend(f"{name}_older", "add", [name, 1.0])
+    fired = g.op_to_backend(f"{name}_fired", "not_equal", [spikes, 0])
+    return g.op_to_backend(name, "where", [fired, 0.0, older])

@@ -130,6 +130,10 @@ def _bind(s: dict[str, Any], backend: str) -> px.Binding:
         if not (np.isfinite(hi - lo) and hi > lo):
             reject()
         w = rng.uniform(lo, hi, shape)
+    elif "mu_plus" in p and "Wmax" in learner.hyperparameters:
+        # NEST's stdp_synapse family takes (1 - w / Wmax) ** mu_plus: NaN for a weight past
+        # Wmax, as in NEST, which requires weights in [0, Wmax]; so these start there
+        w = rng.uniform(0.0, learner.hyperparameters["Wmax"], shape)
     else:
         w = rng.uniform(0.05, 0.95, shape)
     try:
