@@ -211,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     backs = backends()
     sections = chosen_sections(args)
-    want_peers = args.peers if args.peers is not None else not args.quick
+    uses_peers = bool({"equality", "grid"} & set(sections))
+    want_peers = uses_peers and (args.peers if args.peers is not None else not args.quick)
     found = peers.versions() if want_peers else {}
     peer_names = [name for name, v in found.items() if v]
     out = Output()
