@@ -86,10 +86,11 @@ class Backend:
         dtype = getattr(x, "dtype", None)
         return f"{type(x).__module__}.{type(x).__name__} dtype={dtype} shape={shape}"
 
-    def spikes_ready(self, x: Any, dtype: str, shape: tuple[int, ...]) -> bool:
-        """Whether ``x`` may go to a step as it is: a native array of ``dtype`` and ``shape``
-        holding only 0 and 1 (the binding then skips its input checks). The default says no:
-        every input is checked and converted."""
+    def spikes_ready(self, x: Any, dtype: Any, shape: tuple[int, ...]) -> bool:
+        """Whether ``x`` may go to a step as it is: a native array of ``dtype`` (this
+        backend's dtype object, :meth:`dtype`) and ``shape`` holding only 0 and 1 (the
+        binding then skips its input checks). The default says no: every input is checked
+        and converted."""
         return False
 
     def is_foreign(self, x: Any) -> bool:
@@ -114,6 +115,19 @@ class Backend:
         so that a binding notices a weight written from outside; None when the library has
         no such counter (NumPy)."""
         return None
+
+    def rank_update(self) -> Callable[..., None]:
+        """A function ``update(w, terms)`` adding ``sum_k c_k a_k^T b_k`` to the weight
+        ``w`` in place (``terms``: ``(c, a, b)`` with ``a`` (batch, n_post) and ``b``
+        (batch, n_pre)): the pair terms of a large batch as one matrix product."""
+        xp = self.xp
+
+        def update(w: Any, terms: tuple[tuple[Any, Any, Any], ...]) -> None:
+            u = xp.concatenate([c * a for c, a, _ in terms])
+            v = xp.concatenate([b for _, _, b in terms])
+            w += u.T @ v
+
+        return update
 
     def specialise(self, batch_size: int, dtype: str) -> Backend:
         """This backend as the compiler lowers one graph onto it. The default is the backend

@@ -96,12 +96,37 @@ class NumpyBackend(Backend):
     def copy(self, x: np.ndarray) -> np.ndarray:
         return x.copy()
 
-    def spikes_ready(self, x: Any, dtype: str, shape: tuple[int, ...]) -> bool:
+    def dtype(self, name: str) -> Any:
+        return np.dtype(name)
+
+    def spikes_ready(self, x: Any, dtype: Any, shape: tuple[int, ...]) -> bool:
         return type(x) is np.ndarray and x.dtype == dtype and x.shape == shape \
             and binary(x)
 
     def kernel_target(self) -> str | None:
         return "numba" if numba_available() else None
+
+    def rank_update(self) -> Callable[..., None]:
+        """With SciPy, one BLAS gemm accumulated into the weight (beta = 1: no temporary of
+        the weight's size); without it, ``w += u.T @ v``."""
+        try:
+            from scipy.linalg import blas
+        except ImportError:
+            return super().rank_update()
+
+        def update(w: np.ndarray, terms: tuple[tuple[Any, Any, Any], ...]) -> None:
+            u = np.concatenate([c * a for c, a, _ in terms])
+            v = np.concatenate([b for _, _, b in terms])
+            gemm = blas.sgemm if w.dtype == np.float32 else blas.dgemm
+            if not w.flags.c_contiguous:
+                w += u.T @ v
+                return
+            # w (C order) is w.T in Fortran order: w.T += v.T @ u, in place
+            out = gemm(1.0, v.T, u, beta=1.0, c=w.T, overwrite_c=True)
+            if not np.shares_memory(out, w):
+                w[...] = out.T
+
+        return update
 
     def specialise(self, batch_size: int, dtype: str) -> Backend:
         diff: dict[str, Template] = {}

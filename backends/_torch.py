@@ -121,8 +121,6 @@ class TorchBackend(Backend):
                                           f"{device!r}")
         self.torch_device = dev
         self._cpu = dev.type == "cpu"
-        self._dtypes = {n: getattr(torch, n) for n in ("bool", "int32", "int64", "float32",
-                                                       "float64")}
         super().__init__(None if dev.type == "cpu" else str(dev))
 
     @property
@@ -187,12 +185,11 @@ class TorchBackend(Backend):
         return f"{text} device={device}" if device is not None else text
 
     # -- lowering -------------------------------------------------------------------------------
-    def spikes_ready(self, x: Any, dtype: str, shape: tuple[int, ...]) -> bool:
+    def spikes_ready(self, x: Any, dtype: Any, shape: tuple[int, ...]) -> bool:
         """CPU spikes are tested through their NumPy view (cheaper than torch ops on small
         tensors); CUDA spikes always take the checked path."""
-        if type(x) is not self._torch.Tensor or x.dtype != self._dtypes[dtype] \
-                or tuple(x.shape) != shape or x.requires_grad or not self._cpu \
-                or x.device.type != "cpu":
+        if type(x) is not self._torch.Tensor or x.dtype != dtype or not self._cpu \
+                or x.shape != shape or x.requires_grad or not x.is_cpu:
             return False
         from ._numpy import binary
 
@@ -207,6 +204,16 @@ class TorchBackend(Backend):
 
     def write_count(self) -> Callable[[Any], Any] | None:
         return _version
+
+    def rank_update(self) -> Callable[..., None]:
+        torch = self._torch
+
+        def update(w: Any, terms: tuple[tuple[Any, Any, Any], ...]) -> None:
+            u = torch.cat([c * a for c, a, _ in terms])
+            v = torch.cat([b for _, _, b in terms])
+            w.addmm_(u.T, v)  # one matrix product accumulated into the weight (BLAS beta=1)
+
+        return update
 
     def step_context(self) -> Any:
         return self._torch.no_grad()

@@ -64,14 +64,20 @@ def _clip(x, lo, hi):
 
 @njit(inline="always")
 def _sum(x):
-    s = np.zeros(8)
     n = x.shape[0]
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
     k = 0
     while k + 8 <= n:
-        for m in range(8):
-            s[m] += x[k + m]
+        s0 += x[k]
+        s1 += x[k + 1]
+        s2 += x[k + 2]
+        s3 += x[k + 3]
+        s4 += x[k + 4]
+        s5 += x[k + 5]
+        s6 += x[k + 6]
+        s7 += x[k + 7]
         k += 8
-    total = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+    total = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     while k < n:
         total += x[k]
         k += 1
@@ -248,6 +254,8 @@ class Source:
         return " + ".join(f"{a}_i{k} * {b}[{k}, j]" for k in range(self.plan.batch))
 
     def expr(self, node: Node, stage: int) -> str:
+        if node.outputs[0] == self.plan.rank_value:  # the weight after the rank-k update
+            return f"{self.names[Value(self.plan.targets[0][0], 0)]}[i, j]"
         kind = self.plan.level[node.outputs[0]]
         if kind == OUTER:
             return f"({self.outer(node)})"
@@ -426,8 +434,8 @@ class Kernel:
         return self.call(X, *args)
 
 
-_CALL = """def call(X, {params}):
-    {check}ok = {ok}
+_CALL = """def call(X, {params}{rank_params}):
+    {check}{rank}ok = {ok}
     fn(ok, X.event_limit, {args})
     X.in_bounds = {bounded}
     {record}return {targets},
@@ -435,8 +443,8 @@ _CALL = """def call(X, {params}):
 
 
 def _caller(plan: KernelPlan, fn: Callable[..., bool], operands: list[Operand],
-            view: Callable[[Any], Any] | None, write_count: Callable[[Any], Any] | None
-            ) -> Callable[..., tuple[Any, ...]]:
+            view: Callable[[Any], Any] | None, write_count: Callable[[Any], Any] | None,
+            rank_update: Callable[..., None] | None) -> Callable[..., tuple[Any, ...]]:
     """The Python function the step calls: arrays through ``view`` (None: as they are), and
     the event-driven path allowed only while the bound flags can be trusted (the weight's
     write count unchanged, or the user promised it with ``sparse_bounds``)."""
@@ -444,32 +452,51 @@ def _caller(plan: KernelPlan, fn: Callable[..., bool], operands: list[Operand],
     args = [p if isinstance(x, Const) or view is None else f"view({p})"
             for p, x in zip(params, operands, strict=True)]
     trusted = "X.in_bounds" + ("" if write_count is not None else " and X.sparse_bounds")
+    rank_params, terms, k = [], [], 0
+    for term in plan.rank:  # its coefficients, then a and b (see rank_operands)
+        names = [f"r{k + m}" for m in range(len(term.coefficients) + 2)]
+        k += len(names)
+        rank_params += names
+        coef = " * ".join([str(term.sign), *names[:-2]])
+        terms.append(f"({coef}, {names[-2]}, {names[-1]})")
     text = _CALL.format(
         params=", ".join(params), args=", ".join(args),
+        rank_params="".join(f", {p}" for p in rank_params),
+        rank=f"rank_update(p0, ({', '.join(terms)},))\n    " if plan.rank else "",
         check="if count(p0) != X.version:\n        X.in_bounds = False\n    "
               if write_count is not None else "",
         ok=trusted if plan.needs_invariant else "True", bounded=plan.bounded,
         record="X.version = count(p0)\n    " if write_count is not None else "",
         targets=", ".join(params[:len(plan.targets)]))
-    namespace: dict[str, Any] = {"fn": fn, "view": view, "count": write_count}
+    namespace: dict[str, Any] = {"fn": fn, "view": view, "count": write_count,
+                                 "rank_update": rank_update}
     exec(compile(text, "<plastix kernel call>", "exec"), namespace)
     return namespace["call"]  # type: ignore[no-any-return]
 
 
 def build(plan: KernelPlan, view: Callable[[Any], Any] | None,
-          write_count: Callable[[Any], Any] | None, fname: str = "synapse") -> Kernel:
+          write_count: Callable[[Any], Any] | None, rank_update: Callable[..., None] | None,
+          fname: str = "synapse") -> Kernel:
     """The kernel of ``plan`` for a backend whose arrays the kernel reads through ``view``
     (None: as they are); ``write_count`` tells how often an array was written (None: the
-    library cannot tell)."""
+    library cannot tell); ``rank_update(w, terms)`` adds ``sum c a^T b`` to ``w`` in place."""
     source = Source(plan).text(fname)
     fn = compile_kernel(source, fname)
-    return Kernel(source, _caller(plan, fn, call_operands(plan), view, write_count))
+    return Kernel(source, _caller(plan, fn, call_operands(plan), view, write_count,
+                                  rank_update))
 
 
 def call_operands(plan: KernelPlan, src: Source | None = None) -> list[Operand]:
     """What the step passes to the kernel, after ``X``: the targets' arrays (their values at
-    the start of the step), the inputs, the spike arrays of an event-driven kernel."""
+    the start of the step), the inputs, the spike arrays of an event-driven kernel (then
+    :func:`rank_operands`)."""
     targets = [Value(name, 0) for name, _ in plan.targets]
     rest = [x for x in plan.inputs if x not in targets]
     spikes = [v for v in plan.spikes.values() if v not in targets and v not in rest]
     return [*targets, *rest, *dict.fromkeys(spikes)]
+
+
+def rank_operands(plan: KernelPlan) -> list[Operand]:
+    """What the step passes for the rank-k update, after :func:`call_operands`: per term its
+    coefficients, then its two vectors."""
+    return [x for t in plan.rank for x in (*t.coefficients, t.a, t.b)]

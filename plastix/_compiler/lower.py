@@ -66,12 +66,14 @@ def _plan_kernel(p: Program) -> bool:
                        {n: d.aval for n, d in g.variables.items()}, event)
     if plan is None:
         return False
-    from .kernels import build, call_operands
+    from .kernels import build, call_operands, rank_operands
 
     kernel = build(plan, p.backend.kernel_view(), p.backend.write_count(),
+                   p.backend.rank_update() if plan.rank else None,
                    fname=f"synapse_{g.rule}".replace(".", "_"))
-    cone = {n.index for n in [*plan.vector_nodes, *plan.nodes]}
-    node = Node(plan.nodes[-1].index, SYNAPSE.name, tuple(call_operands(plan)),
+    cone = {n.index for n in [*plan.vector_nodes, *plan.nodes]} | plan.dropped
+    node = Node(plan.nodes[-1].index, SYNAPSE.name,
+                (*call_operands(plan), *rank_operands(plan)),
                 tuple(v for _, v in plan.targets), (), p.phase, SYNAPSE)
     p.live = [n for n in p.live if n.index not in cone] + [node]
     p.kernels[node.index] = kernel

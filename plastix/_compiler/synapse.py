@@ -61,6 +61,16 @@ ELEMENT, ROW, COL, SCALAR, OUTER, ROW_SUM = "element", "row", "col", "scalar", "
 VECTOR = "vector"
 
 
+@dataclass(frozen=True)
+class RankTerm:
+    """One pair term of a rank-k update: ``sign * prod(coefficients) * a^T b``."""
+
+    sign: int
+    coefficients: tuple[Const, ...]
+    a: Value
+    b: Value
+
+
 @dataclass
 class KernelPlan:
     """What the kernel computes: the vector ops and the cone's ops in order, the level of
@@ -88,6 +98,13 @@ class KernelPlan:
     #: dense pass every synapse is within them
     bounded: bool = False
     spikes: dict[str, Value] = field(default_factory=dict)
+    #: batches too large to sum inline: the pair terms as one rank-k update of the weight
+    #: (one BLAS call, ``w += U^T V``) made before the kernel, which reads the updated weight
+    #: where the graph adds the change
+    rank: tuple[RankTerm, ...] = ()
+    rank_value: Value | None = None
+    #: ops the kernel makes unnecessary (the terms' matrix products and their scaling)
+    dropped: frozenset[int] = frozenset()
 
 
 def _level(aval: Aval, shape: tuple[int, int]) -> str | None:
@@ -254,6 +271,72 @@ def _absorb_vectors(live: list[Node], cone: set[int], avals: dict[Value, Aval],
     return [n for n in live if n.index in inside and n.index not in cone]
 
 
+class _Rank:
+    """Finds ``w + sum_k c_k a_k^T b_k`` (scalar constants, signs) in the cone."""
+
+    def __init__(self, live: list[Node], cone: dict[int, str], avals: dict[Value, Aval],
+                 shape: tuple[int, int], batch: int) -> None:
+        self.producer = {o: n for n in live for o in n.outputs}
+        self.readers: dict[Value, list[Node]] = {}
+        for n in live:
+            for x in n.inputs:
+                if isinstance(x, Value):
+                    self.readers.setdefault(x, []).append(n)
+        self.cone, self.avals = cone, avals
+        self.vectors = ((batch, shape[0]), (batch, shape[1]))
+        self.terms: list[RankTerm] = []
+        self.linear: set[int] = set()
+        self.products: set[int] = set()
+        self.add: Node | None = None
+
+    def walk(self, v: Operand, sign: int, coefficients: tuple[Const, ...]) -> bool:
+        n = self.producer.get(v) if isinstance(v, Value) else None
+        if n is None or len(self.readers.get(v, [])) != 1:  # type: ignore[arg-type]
+            return False
+        if n.op == "mat_mult_pre" and n.index not in self.cone:
+            a, b = n.inputs
+            if not (isinstance(a, Value) and isinstance(b, Value)) \
+                    or (self.avals[a].shape, self.avals[b].shape) != self.vectors:
+                return False
+            self.terms.append(RankTerm(sign, coefficients, a, b))
+            self.products.add(n.index)
+            return True
+        if n.index not in self.cone:
+            return False
+        self.linear.add(n.index)
+        if n.op == "neg":
+            return self.walk(n.inputs[0], -sign, coefficients)
+        if n.op == "mul":
+            consts = [x for x in n.inputs if isinstance(x, Const)]
+            values = [x for x in n.inputs if isinstance(x, Value)]
+            return len(consts) == 1 and len(values) == 1 \
+                and self.walk(values[0], sign, (*coefficients, consts[0]))
+        if n.op in ("add", "sub"):
+            return self.walk(n.inputs[0], sign, coefficients) \
+                and self.walk(n.inputs[1], -sign if n.op == "sub" else sign, coefficients)
+        return False
+
+
+def _rank_update(live: list[Node], cone: dict[int, str], avals: dict[Value, Aval],
+                 shape: tuple[int, int], batch: int, target: str) -> _Rank | None:
+    """The rank-k form of the target's update, when its change is a linear combination of
+    batch-summed outer products with constant coefficients and nothing else in the cone reads
+    the target's old value; else None."""
+    if batch <= INLINE_BATCH:
+        return None
+    old = Value(target, 0)
+    readers = [n for n in live if n.index in cone and old in n.inputs]
+    if len(readers) != 1 or readers[0].op != "add":
+        return None
+    add = readers[0]
+    change = [x for x in add.inputs if x != old]
+    rank = _Rank(live, cone, avals, shape, batch)
+    if len(change) != 1 or not rank.walk(change[0], 1, ()):
+        return None
+    rank.add = add
+    return rank
+
+
 def _bounded(nodes: list[Node], final: Value) -> bool:
     """Whether ``final`` is a clamp to constant bounds, possibly masked afterwards."""
     made = {n.outputs[0]: n for n in nodes}
@@ -282,10 +365,17 @@ def find_kernel(live: list[Node], avals: dict[Value, Aval], finals: dict[str, Op
     targets = [(name, v) for name, v in targets if producer[v].index in cone]
     if not targets:
         return None
+    rank = _rank_update(live, cone, avals, wshape, batch, targets[0][0])
+    dropped: set[int] = set()
+    if rank is not None:
+        for i in rank.linear:
+            del cone[i]
+        dropped = rank.linear | rank.products
     vshapes = {(batch, wshape[0]), (batch, wshape[1])}
     vector_finals = {v: name for name, v in finals.items()
                      if isinstance(v, Value) and variables[name].shape in vshapes}
-    vector_nodes = _absorb_vectors(live, set(cone), avals, set(vector_finals), vshapes)
+    vector_nodes = [] if rank is not None else \
+        _absorb_vectors(live, set(cone), avals, set(vector_finals), vshapes)
     targets += [(vector_finals[n.outputs[0]], n.outputs[0]) for n in vector_nodes
                 if n.outputs[0] in vector_finals]
     nodes = [n for n in live if n.index in cone]
@@ -293,14 +383,16 @@ def find_kernel(live: list[Node], avals: dict[Value, Aval], finals: dict[str, Op
     inside = {o for n in live if n.index in everything for o in n.outputs}
     final_values = {v for _, v in targets}
     for n in live:  # nothing outside may read a value of the kernel
-        if n.index not in everything and any(x in inside for x in n.inputs):
+        if n.index not in everything and n.index not in dropped \
+                and any(x in inside for x in n.inputs):
             return None
     if any(v in inside and v not in final_values for v in finals.values()):
         return None
     level: dict[Operand, str] = {n.outputs[0]: VECTOR for n in vector_nodes}
+    rank_add = rank.add if rank is not None else None
     for n in nodes:
         level[n.outputs[0]] = cone[n.index]
-        if cone[n.index] == OUTER:
+        if cone[n.index] == OUTER or n is rank_add:
             continue
         for x in n.inputs:
             if x not in level:
@@ -312,11 +404,17 @@ def find_kernel(live: list[Node], avals: dict[Value, Aval], finals: dict[str, Op
         if v in stage and any(stage[n.outputs[0]] > stage[v] for n in nodes
                               if Value(name, 0) in n.inputs):
             return None
-    ops = [*vector_nodes, *nodes]
+    ops = [*vector_nodes, *[n for n in nodes if n is not rank_add]]
     inputs = list(dict.fromkeys(x for n in ops for x in n.inputs if x not in inside))
+    if rank_add is not None and Value(targets[0][0], 0) not in inputs:
+        inputs.insert(0, Value(targets[0][0], 0))
     plan = KernelPlan(nodes, vector_nodes, level, stage, targets, inputs, wshape, batch, dtype,
                       {v: a for v, a in avals.items() if v in inside or v in inputs})
     plan.bounded = _bounded(nodes, targets[0][1])
+    if rank is not None and rank_add is not None:
+        plan.rank, plan.rank_value = tuple(rank.terms), rank_add.outputs[0]
+        plan.dropped = frozenset(dropped)
+        return plan
     weight_targets = [t for t in targets if t[1] in stage]
     if event is not None and len(weight_targets) == 1 \
             and weight_targets[0][0] == event.target.name and max(stage.values()) == 0:

@@ -92,6 +92,7 @@ class Binding:
         #: the backend's test for spikes that may skip the input checks (binary rules only)
         self._ready = self.backend.spikes_ready \
             if self.rule.binary_spikes and not self._signals else None
+        self._ready_dtype = self.backend.dtype(self.dtype)
         if any(n.phase == "bind" for n in g.nodes):
             self._run_phase("bind", None, None, {})
 
@@ -244,8 +245,8 @@ class Binding:
         """
         ready = self._ready
         if ready is not None and not signals and not final and not self._guarded \
-                and ready(pre, self.dtype, self.graph.pre_shape) \
-                and ready(post, self.dtype, self.graph.post_shape):
+                and ready(pre, self._ready_dtype, self.graph.pre_shape) \
+                and ready(post, self._ready_dtype, self.graph.post_shape):
             # fast path: native spikes of the right shape and dtype, all 0 or 1; anything
             # else goes through the checks, which name what is wrong
             self._compiled("step").fn(self.S, self.step_state, pre, post, self.t, self.seed,
