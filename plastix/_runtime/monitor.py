@@ -109,8 +109,12 @@ class Monitor:
     # -- following a binding ------------------------------------------------------------------
     def _follow(self, b: Binding) -> None:
         """Record ``b`` from now on (and no longer the binding recorded so far)."""
-        changes = {v: _change_target(v) for v in self.variables if v not in b.S}
-        for v, target in changes.items():
+        changes: dict[str, str] = {}
+        for v in self.variables:
+            if v in b.S:
+                continue
+            target = _change_target(v)
+            changes[v] = target or ""
             if target is None or target not in b.learned or \
                     not any(s.target == target for s in b.graph.seams):
                 known = sorted(b.S) + sorted("dw" if t == "weight" else f"d{t}"
@@ -153,8 +157,7 @@ class Monitor:
         self._unfollow()
 
     def _selected_shape(self, b: Binding, v: str, arrays: Mapping[str, Any]) -> tuple[int, ...]:
-        target = v if v in arrays else _change_target(v)
-        array = arrays[target]
+        array = arrays[v if v in arrays else _change_target(v) or v]
         try:
             return tuple(self._select(v, array).shape)
         except (IndexError, TypeError, ValueError) as exc:

@@ -86,7 +86,7 @@ class PlasticityHook:
         if step_mode not in STEP_MODES:
             raise StepInputError(rule_cls.name, "step_mode", f"one of {list(STEP_MODES)}",
                                  repr(step_mode))
-        weight = synapse.weight
+        weight: torch.Tensor = synapse.weight  # type: ignore[assignment]
         if conv:
             fields = {f.name for f in rule_cls.param_fields()}
             for name, value in geometry_of(synapse).items():  # type: ignore[arg-type]
@@ -132,10 +132,11 @@ class PlasticityHook:
     @property
     def binding(self) -> Binding:
         """The :class:`plastix.Binding` on the synapse's weight."""
-        syn = self._core.syn
-        if syn is None or self._core.bound_to != _where(self.synapse.weight):
-            return self._core.binding(self.synapse.weight, **self._core.shape_options)
-        return syn
+        return self._core.binding(self._weight, **self._core.shape_options)
+
+    @property
+    def _weight(self) -> torch.Tensor:
+        return self.synapse.weight  # type: ignore[return-value]
 
     def step(self, **signals: Any) -> int:
         """Learn from everything recorded since the last call, one rule step per recorded
@@ -153,7 +154,7 @@ class PlasticityHook:
         if self.step_mode == "m":
             pre = [x for seq in pre for x in seq]
             post = [z for seq in post for z in seq]
-        weight = self.synapse.weight
+        weight = self._weight
         options = {"pre_shape": tuple(pre[0].shape[-3:])} if self._conv else {}
         core = self._core
         syn = core.binding(weight, **options)
@@ -200,8 +201,3 @@ class PlasticityHook:
         return (f"<PlasticityHook {self.rule} on {type(self.synapse).__name__} -> "
                 f"{type(self.neuron).__name__}, {state}, {self.pending} pending>")
 
-
-def _where(w: torch.Tensor) -> tuple[Any, ...]:
-    from ._core import where
-
-    return where(w)

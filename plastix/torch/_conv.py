@@ -43,10 +43,11 @@ class PlasticConv2d(PlasticModule):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise StepInputError(rule_cls.name, name, "a positive int", repr(value))
         kernel = _pair(rule_cls.name, "kernel_size", kernel_size, low=1, equal=False)
-        geometry = {"stride": stride, "padding": padding, "dilation": dilation}
+        given = {"stride": stride, "padding": padding, "dilation": dilation}
+        geometry: dict[str, int] = {}
         fields = {f.name for f in rule_cls.param_fields()}
-        for name, value in geometry.items():
-            v = _pair(rule_cls.name, name, value, low=0 if name == "padding" else 1)[0]
+        for name, option in given.items():
+            v = _pair(rule_cls.name, name, option, low=0 if name == "padding" else 1)[0]
             if name in fields:
                 hyperparameters[name] = v
             elif v != (0 if name == "padding" else 1):

@@ -109,12 +109,11 @@ class PlasticModule(nn.Module):
         if (probe.dtype, probe.device) != (w.dtype, w.device):
             self._core.check_target(probe.dtype, probe.device)  # before anything moves
         syn = self._core.syn
-        carry = {k: v for k, v in self._buffers.items() if v is not None}
         super()._apply(fn, recurse)
         if syn is not None and self._core.bound_to != where(self.weight):
             # the buffers moved with the module: carry them as they are now
-            self._core.rebind(self.weight, self._core.shape_options,
-                              carry={k: self._buffers[k] for k in carry})
+            carry = {k: v for k, v in self._buffers.items() if v is not None}
+            self._core.rebind(self.weight, self._core.shape_options, carry=carry)
         return self
 
     # -- stepping -------------------------------------------------------------------------------
@@ -230,11 +229,11 @@ class PlasticModule(nn.Module):
                                  f"{exc}") from None
         check_state_dict(probe, sd)
         bias = given.get("bias")
-        if bias is not None:
-            b = torch.as_tensor(bias)
-            if tuple(b.shape) != tuple(self.bias.shape) or not torch.isfinite(b).all():
-                raise StateDictError(f"bias: finite values of shape {tuple(self.bias.shape)}, "
-                                     f"got shape {tuple(b.shape)}")
+        if bias is not None and self.bias is not None:
+            b, want = torch.as_tensor(bias), tuple(self.bias.shape)
+            if tuple(b.shape) != want or not torch.isfinite(b).all():
+                raise StateDictError(f"bias: finite values of shape {want}, got "
+                                     f"{tuple(b.shape)} (or NaN)")
         return sd, dict(params), int(seed), dict(options), bias
 
     def _commit(self, sd: dict[str, Any], params: dict[str, Any], seed: int,
