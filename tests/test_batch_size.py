@@ -317,3 +317,56 @@ def test_a_rule_keeping_per_sample_values_across_reset_keeps_its_batch() -> None
         syn.step(np.ones((2, 3)), np.ones((2, 2)))
     finally:
         RULES.remove_provider("batch-size-tests")
+
+
+def _every_rule() -> list[str]:
+    from plastix.registry import RULES
+
+    return [e.name for e in RULES if e.provider == "plastix"]
+
+
+@pytest.mark.parametrize("rule", _every_rule())
+def test_every_rule_takes_a_new_batch_as_a_binding_of_that_batch(rule: str) -> None:
+    """Bound with the hint 1, stepped at batch 3, reset, stepped at batch 2: equal, array for
+    array, to bindings bound at 3 and at 2 (the second from the first's learned values)."""
+    rng = np.random.default_rng(7)
+    cls = px.find_rule(rule)
+    dtype = "float64" if "float64" in cls.dtypes else cls.dtypes[0]
+    learner = px.Learner(rule, dtype=dtype, seed=3)
+    for shape, options in (((4, 6), {}), ((2, 1, 3, 3), {"pre_shape": (1, 5, 5)})):
+        if dtype.startswith("int"):
+            w0 = rng.integers(20, 80, shape).astype(dtype)
+        else:
+            w0 = rng.uniform(0.2, 0.8, shape).astype(dtype)
+        try:
+            syn = learner.bind(w0.copy(), **options)
+            break
+        except px.StepInputError:
+            continue
+    ref = learner.bind(w0.copy(), batch_size=3, **options)
+
+    def steps(b: px.Binding, batch: int, n: int) -> None:
+        g = px.Learner(rule, dtype=dtype).bind(w0.copy(), batch_size=batch, **options).graph
+        r = np.random.default_rng(batch)
+        for _ in range(n):
+            signals = {k: r.uniform(0, 1, d.aval.shape) for k, d in g.variables.items()
+                       if d.kind == "signal" and d.default is None}
+            b.step((r.random(g.pre_shape) < 0.4).astype(dtype),
+                   (r.random(g.post_shape) < 0.4).astype(dtype), **signals)
+
+    steps(syn, 3, 4)
+    steps(ref, 3, 4)
+    for k, v in ref.S.items():
+        np.testing.assert_array_equal(syn.S[k], v, err_msg=k)
+    syn.reset()
+    ref2 = learner.bind(np.array(ref.weight), batch_size=2, **options)
+    ref2.load_state_dict({**ref.state_dict(), "batch_size": 2, "fresh": True,
+                          "arrays": {k: (np.array(ref2.S[k]) if ref2.graph.variables.get(k)
+                                         is not None and ref2.graph.variables[k].kind ==
+                                         "state" else np.array(v))
+                                     for k, v in ref.S.items()}})
+    steps(syn, 2, 3)
+    steps(ref2, 2, 3)
+    assert syn.batch_size == 2
+    for k, v in ref2.S.items():
+        np.testing.assert_array_equal(syn.S[k], v, err_msg=k)
