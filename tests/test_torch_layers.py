@@ -517,3 +517,11 @@ def test_a_hook_follows_its_layer_to_another_dtype() -> None:
     hook.step()
     assert hook.binding.dtype == "float64" and hook.binding.t == 2
     torch.testing.assert_close(hook.binding.x_pre, 0.98 * x_pre.double() + 0.02)
+
+
+def test_forward_takes_host_data_and_keeps_the_batch_axis_as_given() -> None:
+    layer = PlasticLinear(3, 2, "norse_stdp", **HYPER)
+    assert layer([1.0, 0.0, 1.0]).shape == (2,)
+    assert layer([[1.0, 0.0, 1.0]]).shape == (1, 2)
+    layer.learn([[1.0, 0.0]])
+    assert layer.binding.t == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -68,7 +69,7 @@ class PlasticLinear(PlasticModule):
         x = as_spikes(pre_spikes, self.rule, "pre_spikes", (self.in_features,))
         out = nn.functional.linear(x.to(self.weight.dtype), self.weight, self.bias)
         self._last_pre = x
-        return out if pre_spikes.ndim > 1 else out[0]
+        return out if _batched(pre_spikes) else out[0]
 
     def learn(self, post_spikes: torch.Tensor, pre_spikes: torch.Tensor | None = None,
               **signals: Any) -> None:
@@ -144,7 +145,7 @@ class PlasticRecurrent(PlasticModule):
         x = as_spikes(previous_spikes, self.rule, "previous_spikes", (self.n,))
         out = nn.functional.linear(x.to(self.weight.dtype), self.weight)
         self._last_pre = x
-        return out if previous_spikes.ndim > 1 else out[0]
+        return out if _batched(previous_spikes) else out[0]
 
     def learn(self, spikes: torch.Tensor, **signals: Any) -> None:
         """One step of the rule for this step's ``spikes`` ``(batch, n)`` (see ``timing``)."""
@@ -162,6 +163,11 @@ class PlasticRecurrent(PlasticModule):
     def extra_repr(self) -> str:
         return (f"n={self.n}, rule={self.rule!r}, timing={self.timing!r}, "
                 f"self_connections={self.self_connections}, grad_mode={self.grad_mode}")
+
+
+def _batched(x: Any) -> bool:
+    """Whether an input that passed :func:`as_spikes` had its batch axis."""
+    return len(getattr(x, "shape", None) or np.shape(x)) > 1
 
 
 def _check_size(rule: str, name: str, value: Any) -> None:
