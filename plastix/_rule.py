@@ -118,6 +118,26 @@ class Rule:
         return out
 
     @classmethod
+    def checked_params(cls, values: Mapping[str, Any], base: Any = None) -> Any:
+        """What ``Learner``, ``bind`` and ``set`` call: every value checked and normalised by
+        :meth:`check_values` first, so that a rule's own :meth:`make_params` sees plain
+        Python values of the right kinds, then :meth:`make_params`. When a value is refused,
+        a reason the rule's own ``make_params`` gives for it (a mode a source library
+        documents but never implements) is raised instead of the generic one."""
+        try:
+            checked = cls.check_values(values)
+        except HyperparameterError as generic:
+            try:
+                cls.make_params(values, base)
+            except HyperparameterError as specific:
+                if specific.param == generic.param:
+                    raise specific from None
+            except Exception:
+                pass  # the rule's own code choked on the raw value: the generic reason
+            raise
+        return cls.make_params(checked, base)
+
+    @classmethod
     def make_params(cls, values: Mapping[str, Any], base: Any = None) -> Any:
         """Validated hyperparameters: ``base`` (or the defaults) with ``values`` replaced.
 

@@ -160,7 +160,8 @@ def test_user_op_raising_midstep_is_rolled_back(backend: str, rules: dict[str, s
         b.step(*_ones(b))
     assert "function op '_raises_on_spike'" in str(info.value) and "rolled back" in str(info.value)
     assert isinstance(info.value, RuntimeError) and info.value.rule == rules["raises"]
-    assert isinstance(info.value.__cause__, RuntimeError) and info.value.cause is info.value.__cause__
+    cause = info.value.__cause__
+    assert isinstance(cause, RuntimeError) and info.value.cause is cause
     assert_unchanged(b, before)
 
 

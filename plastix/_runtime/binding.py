@@ -26,6 +26,7 @@ import numpy as np
 from plastix._compiler import CompiledStep, StepState, compiled_step, update_constants
 from plastix._errors import (
     ConversionWarning,
+    HyperparameterError,
     PlastixError,
     RuleValidationError,
     StepError,
@@ -223,18 +224,39 @@ class Binding:
         step recompile; ``syn.source`` lists the constants.
         """
         rule_cls = self.learner.rule_cls
-        params = rule_cls.make_params(hyperparameters, base=self.params)
+        params = rule_cls.checked_params(hyperparameters, base=self.params)
         rule_cls.check_params(params, self.dtype)
         with self._lock:
-            old = self.graph
-            rule, g, avals = self._make_graph(params, old.pre_shape, old.post_shape,
-                                              old.weight_shape, old.masked)
+            rule, g, avals = self._graph_for_set(params, sorted(hyperparameters))
             for phase, step in list(self._steps.items()):
                 if not update_constants(step, g, avals[phase], self.backend):
                     del self._steps[phase]  # the code changed: recompiled on the next step
                     self.step_state.forget_buffers()
             self.rule, self.params, self.graph, self._avals = rule, params, g, avals
             self.step_state.invalidate()  # new bounds: the next clamp covers every synapse
+
+    def _graph_for_set(self, params: Any, names: list[str]) -> tuple[Any, Graph, Any]:
+        """The graph ``set`` switches to; a HyperparameterError naming the hyperparameters
+        when they do not fit this binding (they change its spike shapes, or the rule cannot
+        be built for its shapes with them)."""
+        old, rule_cls = self.graph, self.learner.rule_cls
+        label = ", ".join(names) or "?"
+        try:
+            shapes = rule_cls.spike_shapes(tuple(old.weight_shape), self.batch_size, params,
+                                           **self.shape_options)
+        except (ValueError, TypeError) as exc:
+            raise HyperparameterError(self.rule_name, label, f"does not fit this binding: "
+                                      f"{exc}") from None
+        if tuple(map(tuple, shapes)) != (tuple(old.pre_shape), tuple(old.post_shape)):
+            raise HyperparameterError(self.rule_name, label, f"would change the spike shapes "
+                                      f"from {(old.pre_shape, old.post_shape)} to "
+                                      f"{tuple(map(tuple, shapes))}; bind again instead")
+        try:
+            return self._make_graph(params, old.pre_shape, old.post_shape, old.weight_shape,
+                                    old.masked)
+        except RuleValidationError as exc:
+            raise HyperparameterError(self.rule_name, label, f"does not fit this binding: "
+                                      f"{exc}") from exc
 
     def _has_final(self) -> bool:
         return any(n.phase == "final" for n in self.graph.nodes)
@@ -286,9 +308,11 @@ class Binding:
                 raise StepError(rule, self.t, f"the seam hook of {target!r}", exc) from exc
             if not be.is_native(out) or tuple(out.shape) != tuple(change.shape) or \
                     dtype_kind(out.dtype) == "other":
+                got = be.describe(out) if not be.is_native(out) else \
+                    f"{out.dtype} of shape {tuple(out.shape)}"
                 raise StepInputError(rule, f"the seam hook of {target!r}", f"a {be.key} array "
                                      f"of shape {tuple(change.shape)} (the change it was "
-                                     "given, changed)", be.describe(out))
+                                     "given, changed)", got)
             return out
 
         seam_hook.__wrapped__ = hook  # type: ignore[attr-defined]
@@ -527,16 +551,6 @@ class Binding:
         from .io import read
 
         self.load_state_dict(read(path))
-
-
-    # -- copies ---------------------------------------------------------------------------------
-    def __getstate__(self) -> dict[str, Any]:
-        with self._lock:
-            return {k: v for k, v in self.__dict__.items() if k != "_lock"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.RLock()  # a copy has a lock of its own
 
 
 def _foreign_op(op: Any) -> bool:

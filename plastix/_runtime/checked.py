@@ -141,8 +141,10 @@ def locate(b: Binding, phase: str, snapshot: Mapping[str, Any], pre: Any, post: 
 def locate_failure(b: Binding, phase: str, snapshot: Mapping[str, Any], pre: Any, post: Any,
                    signals: Mapping[str, Any]) -> str | None:
     """Replay ``phase`` op by op from ``snapshot`` (as :func:`locate` does); the op that
-    raises, described for a message (``"function op 'f'"``, ``"op 'x' of plugin 'p'"``), or
-    None when the replay runs through (the failure came from outside the ops)."""
+    raises or returns a shape other than the validated one, described for a message
+    (``"function op 'f'"``, ``"op 'x' of plugin 'p'"``), or None when the replay runs
+    through (the failure came from outside the ops)."""
+    avals = b._avals[phase]
     be = b.backend
     env: dict[Value, Any] = {Value(k, 0): be.copy(v) for k, v in snapshot.items()}
     env[Value("pre", 0)], env[Value("post", 0)] = pre, post
@@ -155,14 +157,24 @@ def locate_failure(b: Binding, phase: str, snapshot: Mapping[str, Any], pre: Any
                 outs = evaluate(node, be, args, namespace) or \
                     tuple(None for _ in node.outputs)
             except Exception:
-                if callable(node.op):
-                    return f"function op {node.op_name!r}"
-                entry = OPS.get(node.op_name)
-                provider = entry.provider if entry is not None else "?"
-                return f"op {node.op_name!r}" + \
-                    (f" of plugin {provider!r}" if provider != "plastix" else "")
-            env.update(zip(node.outputs, outs, strict=True))
+                return _describe(node)
+            for value, out in zip(node.outputs, outs, strict=True):
+                want = avals.get(value)
+                if _is_array(out) and want is not None and tuple(out.shape) != want.shape:
+                    return f"{_describe(node)} (it returned shape {tuple(out.shape)} for " \
+                           f"{value.name!r}, validated as {want.shape})"
+                env[value] = out
     return None
+
+
+def _describe(node: Any) -> str:
+    """``"function op 'f'"``, ``"op 'x' of plugin 'p'"`` or ``"op 'add'"``."""
+    if callable(node.op):
+        return f"function op {node.op_name!r}"
+    entry = OPS.get(node.op_name)
+    provider = entry.provider if entry is not None else "plastix"
+    return f"op {node.op_name!r}" + (f" of plugin {provider!r}" if provider != "plastix"
+                                     else "")
 
 
 class _Unhooked(dict[str, Any]):

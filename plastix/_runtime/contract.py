@@ -246,6 +246,9 @@ def coerce_weight(backend: Backend, rule: str, weight: Any, dtype: str) -> Any:
     if len(shape) < 2:
         raise StepInputError(rule, "weight", "at least 2 dimensions",
                              f"shape {shape}")
+    # the array a caller passes is the one meant to learn: refused even where it would be
+    # copied (torch copies a read-only NumPy array), so that no backend hides the problem
+    check_writable(rule, "weight", weight)
     host = weight
     if not (be.is_native(weight) or isinstance(weight, np.ndarray | list | tuple)):
         try:  # a weight of any array type is accepted (and copied)
@@ -268,6 +271,9 @@ def check_writable(rule: str, name: str, x: Any) -> None:
     """Refuse an array that a step cannot update in place: a read-only one, one whose
     elements share memory (a broadcast view, an expanded tensor) or a torch inference
     tensor; each would fail at the first step after the state had moved."""
+    if getattr(x, "is_nested", False) or \
+            str(getattr(x, "layout", "torch.strided")) != "torch.strided":
+        return  # not strided at all: as_checked refuses it, naming the layout
     flags = getattr(x, "flags", None)
     if flags is not None and getattr(flags, "writeable", True) is False:
         raise StepInputError(rule, name, "a writable array (steps update it in place; pass "
@@ -317,8 +323,8 @@ def adopt(backend: Backend, rule: str, name: str, x: Any) -> tuple[Any, bool]:
     checks then see the values as given), and whether that crossed devices. NumPy and torch
     on the CPU share memory; an array that cannot be read (a torch 'meta' tensor) is a
     StepInputError."""
-    if not backend.is_foreign(x):
-        return x, False
+    if not backend.is_foreign(x) or dtype_kind(getattr(x, "dtype", None)) == "other":
+        return x, False  # (an array of strings or objects is refused by as_checked, by dtype)
     try:
         converted = backend.asarray(x, dtype_name(x.dtype))
     except Exception as exc:  # a tensor without data (torch 'meta'), an odd dtype

@@ -38,7 +38,8 @@ def make_header(b: Binding) -> dict[str, Any]:
 
     return {
         "format": FORMAT_NAME, "version": FILE_VERSION, "plastix": __version__,
-        "rule": b.rule_name, "params": encode_params(dataclasses.asdict(b.params)),
+        "rule": b.rule_name, "params": encode_params(b.rule_name,
+                                                     dataclasses.asdict(b.params)),
         "dtype": b.dtype, "batch_size": b.batch_size, "dt": b.dt, "t": b.t, "seed": b.seed,
         "shape_options": {k: list(v) if isinstance(v, tuple) else v
                           for k, v in b.shape_options.items()},
@@ -48,14 +49,19 @@ def make_header(b: Binding) -> dict[str, Any]:
     }
 
 
-def encode_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Hyperparameters as JSON values: an infinity as ``{"float": "inf"}``."""
+def encode_params(rule: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Hyperparameters as JSON values: an infinity as ``{"float": "inf"}``; StateDictError
+    for a value JSON cannot hold (a function: saving it would need pickle)."""
     out: dict[str, Any] = {}
     for k, v in params.items():
         if isinstance(v, float) and math.isinf(v):
             out[k] = {"float": "inf" if v > 0 else "-inf"}
-        else:
+        elif isinstance(v, _SCALARS) and not (isinstance(v, float) and math.isnan(v)):
             out[k] = v
+        else:
+            raise StateDictError(f"rule {rule!r}: hyperparameter {k!r} = {_show(v)} cannot "
+                                 "be saved as JSON: a file holds numbers, strings, true/false "
+                                 "and null, never code")
     return out
 
 
@@ -71,7 +77,7 @@ def check_header(name: str, head: Any) -> dict[str, Any]:
         got = head.get("format") if isinstance(head, dict) else head
         raise StateDictError(f"{name!r} is not a plastix binding file (format {_show(got)})")
     version = head.get("version")
-    if not _is_int(version) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise StateDictError(f"{name!r}: version {version!r} is not a number")
     if version > FILE_VERSION:
         raise StateDictError(f"{name!r} was written by plastix {_show(head.get('plastix'))} in "

@@ -55,9 +55,12 @@ class LearnerGroup:
         """Bind ``weight`` with the group's learner (or ``learner``) and add it as ``name``;
         keywords go to :meth:`Learner.bind` (``batch_size``, ``dt``, hyperparameter
         overrides, ...)."""
-        learner = learner or self.learner
-        if learner is None:
-            raise StepInputError(_WHO, "learner", "a Learner (the group has none)", "None")
+        from .learner import Learner
+
+        learner = learner if learner is not None else self.learner
+        if not isinstance(learner, Learner):
+            what = "a Learner (the group has none)" if learner is None else "a Learner"
+            raise StepInputError(_WHO, "learner", what, f"{learner!r}")
         self._check_new(name)
         return self.add(name, learner.bind(weight, **kwargs))
 

@@ -69,6 +69,8 @@ def save(b: Binding, path: str | os.PathLike[str]) -> None:
     a symbolic link is written through to its target."""
     try:
         text = json.dumps(header(b), allow_nan=False)
+    except StateDictError:
+        raise
     except (TypeError, ValueError) as exc:
         raise StateDictError(f"rule {b.rule_name!r}: cannot save the hyperparameters as "
                              f"JSON ({exc}); only numbers, strings, true/false and null "
@@ -139,6 +141,7 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The state dict stored in ``path`` (host arrays) with the header's other fields;
     StateDictError when the file is missing, unsafe, malformed or from a newer plastix."""
     name = _path_name(path)
+    magic = b""
     try:
         with open(name, "rb") as f:
             magic = f.read(6)

@@ -59,7 +59,7 @@ class Learner:
                  **hyperparameters: Any) -> None:
         self.rule_cls = find_rule(algorithm)
         self.name = self.rule_cls.name
-        self.params = self.rule_cls.make_params(hyperparameters)
+        self.params = self.rule_cls.checked_params(hyperparameters)
         name = parse_dtype(dtype) if dtype is not None else self.rule_cls.dtypes[0]
         if name not in self.rule_cls.dtypes:
             raise HyperparameterError(self.name, "dtype", f"expected one of "
@@ -88,7 +88,7 @@ class Learner:
         learner's setting, else debug mode, see :func:`plastix.debug`). Any other keyword
         overrides a hyperparameter for this binding only.
         """
-        params = self.rule_cls.make_params(overrides, base=self.params) if overrides \
+        params = self.rule_cls.checked_params(overrides, base=self.params) if overrides \
             else self.params
         self.rule_cls.check_params(params, self.dtype)
         if seed is not None:
