@@ -455,7 +455,7 @@ def _good_file() -> tuple[dict[str, Any], dict[str, np.ndarray]]:
                                            "arrays.weight.shape", "arrays.weight.dtype",
                                            "arrays.x_pre.shape", "shape_options.pre_shape"]),
                           _json() | st.just("<delete>")), min_size=1, max_size=3))
-@settings(max_examples=_n(300))
+@settings(max_examples=_n(150))
 def test_mutated_file_headers_load_or_raise_one_state_dict_error(
         changes: list[tuple[str, Any]]) -> None:
     """Any field of a good header replaced by any JSON value (or removed): plastix.load
