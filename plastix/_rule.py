@@ -121,20 +121,20 @@ class Rule:
     def checked_params(cls, values: Mapping[str, Any], base: Any = None) -> Any:
         """What ``Learner``, ``bind`` and ``set`` call: every value checked and normalised by
         :meth:`check_values` first, so that a rule's own :meth:`make_params` sees plain
-        Python values of the right kinds, then :meth:`make_params`. When a value is refused,
-        a reason the rule's own ``make_params`` gives for it (a mode a source library
-        documents but never implements) is raised instead of the generic one."""
+        Python values of the right kinds, then :meth:`make_params`. Where the generic checks
+        refuse something, the rule's own ``make_params`` has the last word on the values as
+        given: it may translate a name of its own (BindsNET's ``nu`` pair) or give a reason
+        of its own (a mode a source library documents but never implements); only when its
+        code fails on the raw value is the generic reason raised."""
         try:
             checked = cls.check_values(values)
         except HyperparameterError as generic:
             try:
-                cls.make_params(values, base)
-            except HyperparameterError as specific:
-                if specific.param == generic.param:
-                    raise specific from None
+                return cls.make_params(values, base)  # its base checks every value too
+            except HyperparameterError:
+                raise
             except Exception:
-                pass  # the rule's own code choked on the raw value: the generic reason
-            raise
+                raise generic from None
         return cls.make_params(checked, base)
 
     @classmethod
