@@ -483,7 +483,7 @@ CASES += [
     ("step-graded-spike-overflows", "<graded>", px.StepInputError, ("'pre'", "float32"),
      lambda b, be: b.step(with_value(_pre(b), -1e300), ok_post(b))),
     # -- intercept(...) and seam hooks ------------------------------------------------------------
-    ("intercept-hook-not-callable", NOS, px.StepInputError, ("'hook'", "function", "5"),
+    ("intercept-hook-not-callable", NOS, px.StepInputError, ("'hook'", "callable", "5"),
      lambda b, be: b.intercept("weight", 5)),  # type: ignore[arg-type]
     ("intercept-target-not-string", NOS, px.StepInputError, ("'target'", "['weight']"),
      lambda b, be: b.intercept(5, None)),  # type: ignore[arg-type]

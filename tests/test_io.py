@@ -429,9 +429,8 @@ def test_a_forged_batch_size_is_refused_before_the_state_is_allocated(
         tmp_path: Path, batch: int) -> None:
     head, arrays = _good_header(tmp_path)
     _write_npz(tmp_path / "batch.npz", {**head, "batch_size": batch}, **arrays)
-    with pytest.raises(px.StateDictError, match="'batch_size'") as info:
+    with pytest.raises(px.StateDictError, match=f"batch size {batch}"):
         px.load(tmp_path / "batch.npz")
-    assert "fits in" in str(info.value)
 
 
 def _header_cases(head: dict[str, Any]) -> dict[str, tuple[Any, str]]:

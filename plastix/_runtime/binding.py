@@ -5,8 +5,8 @@ the state and the step counter exactly as they were.
 
 A binding may be shared between threads: a lock per binding serialises its steps, runs,
 snapshots (``state_dict``, ``save``), loads, ``set``, ``reset`` and ``intercept``, so each of
-them sees and leaves the binding between two whole steps (``docs/learners.rst``, "Threads and
-interrupts").
+them sees and leaves the binding between two whole steps (``docs/learners.rst``, "Guarantees
+under misuse").
 """
 
 from __future__ import annotations
@@ -52,6 +52,15 @@ from .contract import (
     size_text,
 )
 from .interrupts import StepBoundary
+from .layout import (
+    Layout,
+    batch_of,
+    install,
+    layout_for,
+    locked_error,
+    signals_of,
+    switch,
+)
 from .statedict import STATE_FORMAT, check_state_dict
 
 if TYPE_CHECKING:
@@ -67,7 +76,7 @@ class Binding:
     def __init__(self, learner: Learner, weight: Any, *, batch_size: int = 1,
                  mask: Any = None, dt: float = 1.0, seed: int | None = None,
                  params: Any = None, shape_options: Mapping[str, Any] | None = None,
-                 check_finite: bool | None = None, memory_limit: int | None = None) -> None:
+                 check_finite: bool | None = None) -> None:
         self._lock = threading.RLock()
         self.learner = learner
         self.backend = learner.backend
@@ -94,10 +103,12 @@ class Binding:
                                                      tuple(w.shape), mask is not None)
         self.graph = g
         self._seam_hooks: dict[str, Callable[[Any], Any]] = _Hooks()
+        self._user_hooks: dict[str, Callable[[Any], Any]] = {}
+        self._observers: dict[str, list[Callable[[Any], None]]] = {}
         self._user_ops = any(_foreign_op(n.op) for n in g.nodes)
         self.check_finite = debug_enabled() if check_finite is None else check_finite
         self.S: dict[str, Any] = {"weight": w}
-        self._allocate_state(memory_limit)
+        self._allocate_state()
         if mask is not None:
             m = as_checked(self.backend, self.rule_name, "mask", mask, tuple(w.shape),
                            self.dtype, binary=False)
@@ -107,9 +118,18 @@ class Binding:
         self._steps: dict[str, CompiledStep] = {}
         #: the compiled steps' private state: scratch buffers, bound flags, event limit
         self.step_state = StepState(math.prod(w.shape))
-        self._signals = {n: d for n, d in g.variables.items() if d.kind == "signal"}
-        self._fast_dtype = np.dtype(self.dtype) if self.backend.name == "numpy" \
-            and self.rule.binary_spikes and not self._signals else None
+        self._signals = signals_of(g)
+        # the batch size (plastix._runtime.layout): the step counter at the last bind or
+        # reset (None: locked, as after loading a sequence's state), the current layout,
+        # other batches' layouts, and who is told of a switch (monitors, data-parallel)
+        self._fresh_at: int | None = 0
+        self._layout = Layout(batch_size, self.rule, g, self._avals, self._signals, self._steps)
+        self._layouts: dict[int, Layout] = {}
+        self._layout_version = 0
+        self._layout_listeners: list[Callable[..., None]] = []
+        self._monitors: list[Any] = []
+        self._fast_dtype: np.dtype[Any] | None = None
+        self._refresh_fast_path()
         if any(n.phase == "bind" for n in g.nodes):
             self._run_phase("bind", None, None, {})
 
@@ -130,8 +150,15 @@ class Binding:
         self._guard()
 
     def _guard(self) -> None:
-        # user code (function ops, seam hooks) may raise mid-step: such steps are undoable
-        self._guarded = self._check_finite or self._user_ops or bool(self._seam_hooks)
+        # user code (function ops, seam hooks) may raise mid-step: such steps are undoable;
+        # plastix's own observers of a seam (monitors) only copy, and need no guard
+        self._guarded = self._check_finite or self._user_ops or bool(self._user_hooks)
+
+    def _refresh_fast_path(self) -> None:
+        # monitored steps go through _advance, which tells the monitors
+        self._fast_dtype = np.dtype(self.dtype) if self.backend.name == "numpy" \
+            and self.rule.binary_spikes and not self._signals and not self._monitors \
+            else None
 
     def _make_graph(self, params: Any, pre_shape: tuple[int, ...], post_shape: tuple[int, ...],
                     weight_shape: tuple[int, ...], masked: bool
@@ -152,14 +179,14 @@ class Binding:
             raise RuleValidationError(g.rule, f"build() raised {type(exc).__name__}: "
                                       f"{exc}") from exc
 
-    def _allocate_state(self, limit: int | None) -> None:
+    def _allocate_state(self) -> None:
         """The rule's state at its initial values, refused before any of it is allocated
-        when it cannot be (``limit``: bytes it may take, as when loading a file)."""
+        when it cannot be (more than the host's memory), or when the allocation fails."""
         names = [n for n, d in self.graph.variables.items()
                  if d.kind in ("state", "fixed", "learned") and n != "weight"]
         avals = [self.graph.variables[n].aval for n in names]
         need = sum(math.prod(a.shape) * np.dtype(a.dtype).itemsize for a in avals)
-        check_allocation(self.backend, self.rule_name, need, self.batch_size, limit)
+        check_allocation(self.backend, self.rule_name, need, self.batch_size)
         try:
             for name in names:
                 self.S[name] = self._initial(name)
@@ -170,8 +197,8 @@ class Binding:
                                  f"{self.backend.key} memory", f"{self.batch_size}, whose "
                                  f"state needs {size_text(need)}") from None
 
-    def _initial(self, name: str) -> Any:
-        decl = self.graph.variables[name]
+    def _initial(self, name: str, decl: Any = None) -> Any:
+        decl = self.graph.variables[name] if decl is None else decl
         value = decl.value
         if getattr(value, "shape", ()) != ():
             return self.backend.asarray(np.broadcast_to(np.asarray(value), decl.aval.shape)
@@ -233,6 +260,9 @@ class Binding:
                     del self._steps[phase]  # the code changed: recompiled on the next step
                     self.step_state.forget_buffers()
             self.rule, self.params, self.graph, self._avals = rule, params, g, avals
+            self._signals = signals_of(g)
+            self._layout = Layout(self.batch_size, rule, g, avals, self._signals, self._steps)
+            self._layouts.clear()  # other batches' graphs had the old hyperparameters
             self.step_state.invalidate()  # new bounds: the next clamp covers every synapse
 
     def _graph_for_set(self, params: Any, names: list[str]) -> tuple[Any, Graph, Any]:
@@ -275,6 +305,18 @@ class Binding:
         ``hook(change)`` gets this step's change and returns the change to apply: an array
         of this backend with the same shape (else the step fails with a StepInputError and
         is undone, as it is when the hook raises)."""
+        self._check_seam(target)
+        if hook is not None and not callable(hook):
+            raise StepInputError(self.rule_name, "hook", "a callable taking the change and "
+                                 "returning the change to apply, or None", repr(hook))
+        with self._lock:
+            if hook is None:
+                self._user_hooks.pop(target, None)
+            else:
+                self._user_hooks[target] = self._checked_hook(target, hook)
+            self._rebuild_hooks()
+
+    def _check_seam(self, target: str) -> None:
         targets = sorted({s.target for s in self.graph.seams})
         if not isinstance(target, str):
             raise StepInputError(self.rule_name, "target", f"the name of one of the rule's "
@@ -282,17 +324,6 @@ class Binding:
         if target not in targets:
             raise RuleValidationError(self.rule_name, "the rule declares no weight change for "
                                       f"this target (it declares {targets})", variable=target)
-        if hook is not None and not callable(hook):
-            raise StepInputError(self.rule_name, "hook", "a function hook(change) -> change, "
-                                 "or None to remove the hook", repr(hook))
-        with self._lock:
-            if hook is None:
-                self._seam_hooks.pop(target, None)
-            else:
-                self._seam_hooks[target] = self._checked_hook(target, hook)
-            self._steps.clear()
-            self.step_state.forget_buffers()
-            self._guard()
 
     def _checked_hook(self, target: str, hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """``hook`` as the step calls it: what it returns is checked before the rule applies
@@ -317,6 +348,29 @@ class Binding:
 
         seam_hook.__wrapped__ = hook  # type: ignore[attr-defined]
         return seam_hook
+
+    def _observe(self, target: str, observer: Callable[[Any], None], on: bool = True) -> None:
+        """Let ``observer`` see the change of ``target`` each step, before any hook (used by
+        :class:`plastix.Monitor`; plastix's own code, so the step needs no guard)."""
+        self._check_seam(target)
+        chain = self._observers.setdefault(target, [])
+        if on:
+            chain.append(observer)
+        else:
+            chain.remove(observer)
+            if not chain:
+                del self._observers[target]
+        self._rebuild_hooks()
+
+    def _rebuild_hooks(self) -> None:
+        self._seam_hooks.clear()
+        for target in {*self._user_hooks, *self._observers}:
+            self._seam_hooks[target] = _chain(self._observers.get(target, ()),
+                                              self._user_hooks.get(target, _identity))
+        self._steps.clear()
+        self._layouts.clear()  # their steps were compiled for the old seams
+        self.step_state.forget_buffers()
+        self._guard()
 
     # -- stepping -------------------------------------------------------------------------------
     def _run_phase(self, phase: str, pre: Any, post: Any, signals: dict[str, Any]) -> None:
@@ -357,16 +411,41 @@ class Binding:
     def _prepare(self, pre: Any, post: Any, signals: Mapping[str, Any]
                  ) -> tuple[Any, Any, dict[str, Any]]:
         """Check and convert one step's inputs without touching any state."""
-        g = self.graph
         pre, post = self._adopt(pre, "pre"), self._adopt(post, "post")
         signals = {k: self._adopt(v, k) for k, v in signals.items()}
-        pre = self._coerce(pre, "pre", g.pre_shape, check_binary=self.rule.binary_spikes)
-        post = self._coerce(post, "post", g.post_shape, check_binary=self.rule.binary_spikes)
-        return pre, post, self._coerce_signals(signals)
+        layout = self._layout
+        batch = batch_of(pre, self.graph.pre_shape)
+        if batch is not None and batch != self.batch_size:
+            if not self.fresh:
+                raise locked_error(self, batch, pre)
+            layout = layout_for(self, batch)  # built, not yet installed
+        g, spiking = layout.graph, self.rule.binary_spikes
+        pre = self._coerce(pre, "pre", g.pre_shape, check_binary=spiking)
+        post = self._coerce(post, "post", g.post_shape, check_binary=spiking)
+        return pre, post, self._coerce_signals(signals, layout.signals)
 
     def _advance(self, pre: Any, post: Any, values: dict[str, Any], final: bool = False) -> None:
-        self._run_phase("final" if final and self._has_final() else "step", pre, post, values)
-        self.t += 1
+        if pre.shape[0] == self.batch_size and not (self._layout_listeners and self.fresh):
+            self._run_phase("final" if final and self._has_final() else "step", pre, post,
+                            values)
+            self.t += 1
+        else:  # the first step of a new batch size (checked by _prepare) or of a sequence
+            undo = switch(self, layout_for(self, int(pre.shape[0])))
+            try:
+                self._run_phase("final" if final and self._has_final() else "step", pre,
+                                post, values)
+            except BaseException:
+                undo()
+                raise
+            self.t += 1
+        for monitor in self._monitors:
+            monitor._after_step(self)
+
+    @property
+    def fresh(self) -> bool:
+        """Whether no step ran since ``bind`` or ``reset``: the next step may bring any batch
+        size (see :mod:`plastix._runtime.layout`)."""
+        return self._fresh_at == self.t
 
     def _adopt(self, x: Any, name: str) -> Any:
         """An array of another library or device as this backend's array (see
@@ -384,14 +463,16 @@ class Binding:
         return as_checked(self.backend, self.rule_name, name, x, shape, self.dtype,
                           binary=check_binary)
 
-    def _coerce_signals(self, signals: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = set(signals) - set(self._signals)
+    def _coerce_signals(self, signals: Mapping[str, Any],
+                        declared: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        declared = self._signals if declared is None else declared
+        unknown = set(signals) - set(declared)
         if unknown:
-            expected = ", ".join(self._signals) or "none"
+            expected = ", ".join(declared) or "none"
             raise StepInputError(self.rule_name, sorted(unknown)[0],
                                  f"one of the rule's signals ({expected})", "an unknown name")
         out = {}
-        for name, decl in self._signals.items():
+        for name, decl in declared.items():
             value = signals.get(name, decl.default)
             if value is None:
                 raise StepInputError(self.rule_name, name, f"a value of shape {decl.aval.shape}"
@@ -430,6 +511,7 @@ class Binding:
             self._coerce_signals(signal_trains)  # raises, naming the unknown signal
         with self._lock, StepBoundary() as boundary:
             snapshot, t0 = {k: self.backend.copy(v) for k, v in self.arrays.items()}, self.t
+            layout, arrays = self._layout, dict(self.S)
             try:
                 for t in steps:
                     sig = {k: (v[t] if per_step.get(k) else v)
@@ -437,6 +519,8 @@ class Binding:
                     self.step(pre_train[t], post_train[t], final=final and t == n - 1, **sig)
                     boundary.checkpoint()  # a Ctrl-C during the step is raised here
             except Exception:
+                if self._layout is not layout:  # the run started a new batch size: back
+                    install(self, layout, arrays)
                 for k, v in snapshot.items():  # a run is all or nothing, as a step is
                     self.backend.assign(self.S[k], v)
                 self.t = t0
@@ -449,6 +533,7 @@ class Binding:
             for name, decl in self.graph.variables.items():
                 if decl.kind == "state":
                     self.backend.assign(self.S[name], self._initial(name))
+            self._fresh_at = self.t  # a new sequence: the next step may bring a new batch
 
     def to(self, backend: str, device: str | None = None) -> Binding:
         """This binding on another backend or device, with a copy of its whole state.
@@ -519,6 +604,8 @@ class Binding:
                 "seed": self.seed,
                 "dt": self.dt,
                 "dtype": self.dtype,
+                "batch_size": self.batch_size,
+                "fresh": self.fresh,
                 "arrays": {k: self.backend.copy(v) for k, v in self.arrays.items()},
             }
 
@@ -529,14 +616,20 @@ class Binding:
         with self._lock:
             self._commit(*check_state_dict(self, sd))
 
-    def _commit(self, staged: Mapping[str, Any], t: int, seed: int) -> None:
+    def _commit(self, staged: Mapping[str, Any], t: int, seed: int, batch: int,
+                fresh: bool) -> None:
         """Write a checked state dict (what :func:`check_state_dict` returned)."""
         with self._lock:
+            if batch != self.batch_size:
+                switch(self, layout_for(self, batch))
             self.step_state.invalidate()  # the loaded weight may lie outside the bounds
             for k, host in staged.items():
                 self.backend.assign(self.S[k], self.backend.asarray(host,
                                                                     dtype_name(self.S[k].dtype)))
             self.t, self.seed = t, seed
+            # a sequence's state fixes the batch until reset(); a state saved right after a
+            # reset() does not
+            self._fresh_at = t if fresh else None
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write this binding to ``path`` (a NumPy ``.npz`` without pickle), atomically;
@@ -572,3 +665,18 @@ class _Hooks(dict[str, Callable[[Any], Any]]):
 
 def _identity(x: Any) -> Any:
     return x
+
+
+def _chain(observers: Iterable[Callable[[Any], None]], hook: Callable[[Any], Any]
+           ) -> Callable[[Any], Any]:
+    """The seam function: each observer sees the rule's change, then the hook transforms it."""
+    seen = tuple(observers)
+    if not seen:
+        return hook
+
+    def seam(change: Any) -> Any:
+        for observer in seen:
+            observer(change)
+        return hook(change)
+
+    return seam

@@ -175,13 +175,11 @@ def check_extents(rule: str, name: str, value: Any) -> tuple[int, ...]:
     return tuple(int(n) for n in value)
 
 
-def check_allocation(backend: Backend, rule: str, need: int, batch_size: int,
-                     limit: int | None = None) -> None:
-    """Refuse, before allocating, state of ``need`` bytes that exceeds ``limit`` (what a
-    loaded file holds) or, on the host, the machine's physical memory."""
+def check_allocation(backend: Backend, rule: str, need: int, batch_size: int) -> None:
+    """Refuse, before allocating, state of ``need`` bytes that exceeds the machine's physical
+    memory (on the host; a device's allocator fails at once when it cannot)."""
     host = backend.name != "cupy" and str(backend.device or "cpu").startswith("cpu")
-    if limit is None and host:
-        limit = physical_memory()
+    limit = physical_memory() if host else None
     if limit is not None and need > limit:
         raise StepInputError(rule, "batch_size", f"a batch whose state fits in "
                              f"{size_text(limit)}", f"{batch_size}, whose state needs "

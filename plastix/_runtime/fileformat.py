@@ -2,7 +2,8 @@
 
 The header is UTF-8 JSON (RFC 8259, so no ``NaN`` or ``Infinity`` literals): the file format
 and its version, the plastix version, the rule's name and hyperparameters, dtype, batch size,
-``dt``, step counter and seed, the shape options, whether the binding is masked, the backend
+``dt``, step counter and seed, whether the state is that of a fresh binding (whose next step
+may bring any batch size), the shape options, whether the binding is masked, the backend
 it was saved from, and the name, shape and dtype of every array. A hyperparameter that is an
 infinity (``w_max = inf``: no upper bound) is written as ``{"float": "inf"}``.
 
@@ -40,7 +41,8 @@ def make_header(b: Binding) -> dict[str, Any]:
         "format": FORMAT_NAME, "version": FILE_VERSION, "plastix": __version__,
         "rule": b.rule_name, "params": encode_params(b.rule_name,
                                                      dataclasses.asdict(b.params)),
-        "dtype": b.dtype, "batch_size": b.batch_size, "dt": b.dt, "t": b.t, "seed": b.seed,
+        "dtype": b.dtype, "batch_size": b.batch_size, "fresh": b.fresh, "dt": b.dt, "t": b.t,
+        "seed": b.seed,
         "shape_options": {k: list(v) if isinstance(v, tuple) else v
                           for k, v in b.shape_options.items()},
         "masked": "mask" in b.S, "backend": b.backend.key,
@@ -102,7 +104,11 @@ def check_header(name: str, head: Any) -> dict[str, Any]:
                                            else {}))
     if not isinstance(masked, bool):
         raise fail("masked", "true or false", masked)
+    fresh = head.get("fresh", False)  # written since the batch size follows the first step
+    if not isinstance(fresh, bool):
+        raise fail("fresh", "true or false", fresh)
     return {**{k: head[k] for k in ("rule", "t", "seed", "dt", "dtype", "batch_size")},
+            "fresh": fresh,
             "params": _params(fail, head["params"]),
             "shape_options": _shape_options(fail, head.get("shape_options", {})),
             "arrays": _arrays(fail, head["arrays"]), "masked": masked}

@@ -2,10 +2,11 @@
 
 A saved binding is a ZIP archive of NumPy ``.npy`` entries (an ``.npz`` file), read without
 pickle, so opening one never runs code. It holds one entry ``header``, UTF-8 JSON (see
-:mod:`plastix._runtime.fileformat`), and one entry ``array.<name>`` per array: the weight,
-learned values, traces, delays, fixed state, the mask. The random stream needs no array: the
-generator is counter-based, a pure function of the seed and the step counter
-(``plastix.backends._random``).
+:mod:`plastix._runtime.fileformat`; among its fields the batch size, and whether the state is
+that of a fresh binding, which takes any batch size on its next step), and one entry
+``array.<name>`` per array: the weight, learned values, traces, delays, fixed state, the
+mask. The random stream needs no array: the generator is counter-based, a pure function of
+the seed and the step counter (``plastix.backends._random``).
 
 A save writes a temporary file beside the target (``.<name>.<host>-<pid>-*.plastix-tmp``,
 hidden and without the ``.npz`` suffix, so it is never mistaken for a checkpoint), flushes it
@@ -18,10 +19,10 @@ A load checks sizes before it reads data: every entry is stored or deflated, the
 entries together inflate to at most :data:`ALLOC_FACTOR` times the file's size, and each
 array's ``.npy`` header agrees with the entry's declared size and with the plastix header,
 so a zip bomb or a header claiming a huge shape is refused before anything is allocated.
-:func:`plastix.load` then refuses a binding whose state would take more memory than the
-file's arrays (a forged ``batch_size``). Everything (format, version, rule, hyperparameters,
-names, shapes, dtypes, finite values) is checked before anything changes; every failure is a
-:class:`~plastix.StateDictError`.
+:func:`plastix.load` binds at batch size 1 and takes the file's batch size only once the
+file's arrays fit it (a forged ``batch_size`` allocates nothing). Everything (format,
+version, rule, hyperparameters, names, shapes, dtypes, finite values) is checked before
+anything changes; every failure is a :class:`~plastix.StateDictError`.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
             raise StateDictError(f"{name!r}: unexpected entries {sorted(extra)}")
     sd = {k: head[k] for k in ("rule", "params", "t", "seed", "dt", "dtype", "batch_size",
                                "shape_options", "masked")}
-    return {**sd, "format": STATE_FORMAT, "arrays": arrays}
+    return {**sd, "fresh": head["fresh"], "format": STATE_FORMAT, "arrays": arrays}
 
 
 def _entries(name: str, archive: zipfile.ZipFile, size: int) -> dict[str, zipfile.ZipInfo]:

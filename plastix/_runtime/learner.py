@@ -116,9 +116,10 @@ def load(path: str | os.PathLike[str], backend: str = "numpy", *, device: str | 
     """Rebuild the learner and binding saved in ``path`` on ``backend`` (any backend,
     whichever one saved it); the binding continues exactly where the saved one stopped.
 
-    Everything in the file is checked first (:mod:`plastix._runtime.io`); the binding may
-    not allocate more state than the file's arrays hold (a forged ``batch_size`` is refused
-    before anything is allocated). Any fault of the file is a StateDictError."""
+    Everything in the file is checked first (:mod:`plastix._runtime.io`); the binding is made
+    at batch size 1 and takes the file's batch size only once the file's arrays fit it, so a
+    forged ``batch_size`` is refused before anything is allocated. Any fault of the file is a
+    StateDictError."""
     sd = read(path)
     name = os.fspath(path)
     try:
@@ -130,14 +131,15 @@ def load(path: str | os.PathLike[str], backend: str = "numpy", *, device: str | 
         field = "rule" if isinstance(exc, UnknownRuleError) else f"params.{exc.param}"
         raise StateDictError(f"{name!r}: header field {field!r}: {exc}") from exc
     arrays = sd["arrays"]
-    held = sum(a.nbytes for a in arrays.values())
+    # bound at batch 1: loading switches to the file's batch size once its arrays fit it,
+    # so a header's batch size alone never allocates anything
     try:
-        b = Binding(learner, arrays["weight"], batch_size=sd["batch_size"],
+        b = Binding(learner, arrays["weight"], batch_size=1,
                     mask=arrays.get("mask") if sd["masked"] else None, dt=sd["dt"],
                     seed=sd["seed"], params=learner.params,
                     shape_options=sd["shape_options"],
                     check_finite=learner.check_finite if check_finite is None
-                    else check_finite, memory_limit=held)
+                    else check_finite)
     except StepInputError as exc:
         field = {"weight": "arrays.weight", "mask": "arrays.mask"}.get(exc.argument,
                                                                      exc.argument)
