@@ -121,6 +121,7 @@ class TorchBackend(Backend):
                                           f"{device!r}")
         self.torch_device = dev
         self._cpu = dev.type == "cpu"
+        self._strided = torch.strided
         super().__init__(None if dev.type == "cpu" else str(dev))
 
     @property
@@ -189,7 +190,8 @@ class TorchBackend(Backend):
         """CPU spikes are tested through their NumPy view (cheaper than torch ops on small
         tensors); CUDA spikes always take the checked path."""
         if type(x) is not self._torch.Tensor or x.dtype != dtype or not self._cpu \
-                or x.shape != shape or x.requires_grad or not x.is_cpu:
+                or x.is_nested or x.layout is not self._strided or x.shape != shape \
+                or x.requires_grad or not x.is_cpu:
             return False
         from ._numpy import binary
 
