@@ -26,6 +26,7 @@ from .checked import debug_enabled, guarded_step
 from .contract import (
     adopt,
     as_checked,
+    binding_dtype,
     check_dt,
     check_train_length,
     coerce_weight,
@@ -51,7 +52,7 @@ class Binding:
                  check_finite: bool | None = None) -> None:
         self.learner = learner
         self.backend = learner.backend
-        self.dtype = learner.dtype
+        self.dtype = binding_dtype(learner, weight)
         self.params = params if params is not None else learner.params
         self.rule_name = learner.name
         self.seed = int(learner.seed if seed is None else seed)

@@ -118,6 +118,23 @@ def check_train_length(rule: str, name: str, train: Any) -> int:
                              type(train).__name__) from None
 
 
+def binding_dtype(learner: Any, weight: Any) -> str:
+    """The dtype a binding computes in: the learner's when it was chosen (``dtype=``), else
+    the weight's own dtype when the rule supports it (a float64 NumPy array is learned in
+    float64, in place), else the rule's default (the learner's)."""
+    if getattr(learner, "dtype_chosen", True):
+        return str(learner.dtype)
+    own = getattr(weight, "dtype", None)
+    try:
+        name = dtype_name(own) if own is not None else None
+    except Exception:  # an object whose dtype no backend knows: the contract refuses it later
+        name = None
+    if name in learner.rule_cls.dtypes and name != learner.dtype:
+        learner.rule_cls.check_params(learner.params, name)
+        return str(name)
+    return str(learner.dtype)
+
+
 def coerce_weight(backend: Backend, rule: str, weight: Any, dtype: str) -> Any:
     """The weight as a ``dtype`` array of ``backend``: any rectangular, finite, real array of
     at least 2 dimensions (a native one is used in place, so updates land in it); a parameter

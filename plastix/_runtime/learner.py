@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from typing import Any
 
 from plastix._errors import HyperparameterError, StateDictError, UnknownRuleError
@@ -18,14 +19,28 @@ from .io import read
 
 
 def find_rule(algorithm: str) -> type[Rule]:
-    """The rule class registered under ``algorithm`` or one of its aliases (any case)."""
-    known = [*RULES.names(), *(a for e in RULES for a in e.aliases)]
-    if not isinstance(algorithm, str):
-        raise UnknownRuleError(repr(algorithm), known)
-    entry = RULES.get(algorithm)
+    """The rule class registered under ``algorithm`` or one of its aliases (any case; a
+    hyphen counts as an underscore)."""
+    entry = RULES.get(algorithm) if isinstance(algorithm, str) else None
     if entry is None:
-        raise UnknownRuleError(algorithm, known)
+        raise UnknownRuleError(algorithm if isinstance(algorithm, str) else repr(algorithm),
+                               *rule_words())
     return entry.obj
+
+
+def rule_words() -> tuple[dict[str, str], dict[str, list[str]]]:
+    """What an unknown rule name is matched against: every name and alias (mapped to its
+    rule), and the words that name a set of rules: each rule's family (its module), provider
+    and the words of its summary."""
+    known: dict[str, str] = {}
+    groups: dict[str, list[str]] = {}
+    for e in RULES:
+        known.update(dict.fromkeys([e.name, *e.aliases], e.name))
+        words = [e.obj.__module__.rpartition(".")[2], e.provider,
+                 *re.findall(r"[A-Za-z][\w-]+", e.obj.summary())]
+        for word in dict.fromkeys(w.lower() for w in words):
+            groups.setdefault(word, []).append(e.name)
+    return known, groups
 
 
 class Learner:
@@ -52,6 +67,9 @@ class Learner:
         self.rule_cls = find_rule(algorithm)
         self.name = self.rule_cls.name
         self.params = self.rule_cls.make_params(hyperparameters)
+        #: Whether ``dtype`` was chosen; if not, a binding learns in its weight's own dtype
+        #: when the rule supports it, so that the caller's array is updated in place.
+        self.dtype_chosen = dtype is not None
         dtype = dtype if dtype is not None else self.rule_cls.dtypes[0]
         dtype = dtype_name(dtype)
         if dtype not in self.rule_cls.dtypes:
