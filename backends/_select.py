@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from plastix._errors import BackendUnavailableError, did_you_mean
+from plastix._errors import BackendUnavailableError, did_you_mean, install_hint
 from plastix.registry._tables import BACKENDS, OPS
 
 from ._base import Backend
@@ -61,7 +61,7 @@ def get_backend(spec: str = "numpy", device: str | None = None) -> Backend:
     except ImportError as exc:
         package = entry.meta.get("package") or entry.name
         raise BackendUnavailableError(spec, f"is not installed ({exc}); install it with "
-                                      f"'pip install {package}'") from exc
+                                      f"{install_hint(package)}") from exc
     extra = plugin_lowerings(entry.name)
     if extra:
         backend.table = {**backend.table, **extra}

@@ -62,6 +62,25 @@ def hint(suggestions: list[str]) -> str:
     return f"; did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
 
 
+#: The CPU build of PyTorch, pinned to the version plastix is tested with. An unpinned
+#: ``pip install torch`` (or ``plastix[torch]``) resolves the newest CUDA build on Linux and
+#: its several gigabytes of CUDA wheels.
+TORCH_CPU = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+#: How to install each optional array library, by its package name.
+INSTALL_HINTS = {
+    "torch": f"{TORCH_CPU} (the CPU build; for a CUDA build use the index of your CUDA "
+             "version instead, such as https://download.pytorch.org/whl/cu128 for CUDA 12.8, "
+             "as https://pytorch.org/get-started/locally/ lists them)",
+    "cupy-cuda12x": "pip install cupy-cuda12x (for CUDA 12; cupy-cuda13x for CUDA 13, "
+                    "cupy-cuda11x for CUDA 11)",
+}
+
+
+def install_hint(package: str) -> str:
+    """The command that installs ``package``, pinned where an unpinned one goes wrong."""
+    return INSTALL_HINTS.get(package, f"pip install {package}")
+
+
 class PlastixError(Exception):
     """Base class of every error plastix raises on purpose."""
 

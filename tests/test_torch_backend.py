@@ -8,8 +8,9 @@ import pytest
 import plastix as px
 import plastix.backends as pb
 from plastix.backends._random import rand_bits
+from tests.conftest import needs_torch
 
-torch = pytest.importorskip("torch")
+torch = needs_torch()
 
 
 @pytest.fixture

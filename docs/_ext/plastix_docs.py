@@ -47,11 +47,12 @@ class Catalogue(_Rendered):
         from plastix.registry import RULES, ensure_loaded
 
         ensure_loaded()
-        rows = [("rule", "aliases", "provider", "summary")]
+        rows = [("rule (aliases)", "provider", "summary")]
         for e in RULES:
-            rows.append((f"``{e.name}``", ", ".join(f"``{a}``" for a in e.aliases) or "--",
-                         _plain(e.provider), _plain(e.obj.summary())))
-        return self.render(_rst_table(rows, "22 22 10 46"))
+            aliases = ", ".join(f"``{a}``" for a in e.aliases)
+            rows.append((f"``{e.name}``" + (f" ({aliases})" if aliases else ""),
+                         _plain(e.provider), e.obj.summary()))  # the summary is reST
+        return self.render(_rst_table(rows, "auto"))
 
 
 class Family(_Rendered):

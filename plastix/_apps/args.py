@@ -82,7 +82,7 @@ def positive_float(text: str) -> float:
 
 def extents(text: str) -> tuple[int, ...]:
     """A shape: ``784``, ``1,28,28`` or ``1x28x28``, every extent a positive integer."""
-    parts = [p for p in re.split(r"[,x× ]+", text.strip().lower()) if p]
+    parts = [p for p in re.split("[,x\N{MULTIPLICATION SIGN} ]+", text.strip().lower()) if p]
     if not parts:
         raise argparse.ArgumentTypeError(f"expected a size such as 784 or 1,28,28, got "
                                          f"{text!r}")

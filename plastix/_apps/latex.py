@@ -24,18 +24,20 @@ def _greek(name: str, case: str) -> str:
 SYMBOLS: dict[str, str] = {
     **{g: _greek(g, "SMALL") for g in _GREEK},
     **{g.capitalize(): _greek(g, "CAPITAL") for g in _GREEK},
-    "varepsilon": "ε", "vartheta": "ϑ", "varphi": "φ", "varrho": "ϱ", "ell": "ℓ",
+    "varepsilon": "ε", "vartheta": "ϑ", "varphi": "φ", "varrho": "\N{GREEK RHO SYMBOL}",
+    "ell": "\N{SCRIPT SMALL L}",
     "leftarrow": "←", "gets": "←", "rightarrow": "→", "to": "→", "Leftarrow": "⇐",
     "Rightarrow": "⇒", "leftrightarrow": "↔", "mapsto": "↦",
     "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "ll": "≪", "gg": "≫", "ne": "≠",
     "neq": "≠", "approx": "≈", "sim": "~", "equiv": "≡", "propto": "∝", "in": "∈",
-    "pm": "±", "mp": "∓", "cdot": "·", "times": "×", "odot": "⊙", "otimes": "⊗",
+    "pm": "±", "mp": "∓", "cdot": "·", "times": "\N{MULTIPLICATION SIGN}", "odot": "⊙",
+    "otimes": "⊗",
     "ast": "*", "star": "⋆", "circ": "∘", "sum": "Σ", "prod": "Π", "int": "∫",
     "partial": "∂", "nabla": "∇", "infty": "∞", "top": "ᵀ", "intercal": "ᵀ",
     "langle": "⟨", "rangle": "⟩", "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈",
     "rceil": "⌉", "mid": "|", "vert": "|", "lvert": "|", "rvert": "|", "Vert": "‖",
     "ldots": "…", "cdots": "⋯", "dots": "…", "forall": "∀", "exists": "∃", "neg": "¬",
-    "land": "∧", "lor": "∨", "cap": "∩", "cup": "∪", "emptyset": "∅",
+    "land": "∧", "lor": "\N{LOGICAL OR}", "cap": "∩", "cup": "\N{UNION}", "emptyset": "∅",
     "quad": "\x00\x00", "qquad": "\x00\x00\x00\x00", "{": "{", "}": "}", "_": "_",
     "%": "%", "&": "&", "#": "#", "$": "$", "|": "‖", "-": "-", "+": "+",
     ",": " ", ";": " ", ":": " ", ">": " ", " ": " ", "!": "",
@@ -150,7 +152,7 @@ def math_rows(block: str) -> list[tuple[str, list[str]]]:
     for row in re.split(r"(?<!\\)\\\\(?![A-Za-z])", block):
         if not row.strip():
             continue
-        left, amp, right = row.partition("&") if "&" in row else ("", "", row)
+        left, _, right = row.partition("&") if "&" in row else ("", "", row)
         parts = [latex_to_text(p) for p in re.split(r"\\qquad\b", right)]
         rows.append((latex_to_text(left), [p for p in parts if p]))
     return rows
