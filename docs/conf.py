@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
 
 project = "plastix"
 author = "the plastix developers"
-copyright = "2026, the plastix developers"  # noqa: A001
+copyright = "2026, the plastix developers"
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.doctest",
@@ -59,4 +59,5 @@ if _mathjax_folder is not None:
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 if not HAVE_TORCH:  # the plastix.torch page documents the module from its source
     autodoc_mock_imports = ["torch"]
-doctest_global_setup = "import importlib.util\nHAVE_TORCH = importlib.util.find_spec('torch') is not None"
+doctest_global_setup = ("import importlib.util\n"
+                        "HAVE_TORCH = importlib.util.find_spec('torch') is not None")

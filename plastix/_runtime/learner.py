@@ -53,9 +53,13 @@ class Learner:
     >>> syn.t
     1
 
-    ``algorithm`` is looked up case-insensitively among names and aliases; ``backend`` is
-    ``"numpy"`` (default), ``"torch"``, ``"torch:cuda"`` or ``"cupy"``; ``dtype`` defaults to
-    the rule's first supported dtype (float32 for most); ``seed`` seeds the counter-based
+    ``algorithm`` is looked up case-insensitively among names and aliases (a hyphen counts
+    as an underscore); ``backend`` is ``"numpy"`` (default), ``"torch"``, ``"torch:cuda"`` or
+    ``"cupy"``; ``dtype`` is what the bindings compute in: when it is not given, a binding
+    takes its weight's dtype if the rule supports it (a float64 array is learned in float64,
+    in place), else the rule's first dtype (float32 for most, :attr:`dtype`); a weight that
+    has to be copied into another dtype warns (:class:`plastix.ConversionWarning`), since its
+    updates then land in ``syn.weight`` only. ``seed`` seeds the counter-based
     random generator of rules that draw random numbers; ``check_finite`` checks every step of
     its bindings for non-finite results (default: only in debug mode). Every other keyword is
     a hyperparameter of the rule, checked now.
