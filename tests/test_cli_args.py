@@ -157,3 +157,27 @@ def test_run_same_seed_same_report(capsys: pytest.CaptureFixture[str]) -> None:
         assert main([*RUN, "--seed", "7", "--json"]) == 0
         reports.append(json.loads(capsys.readouterr().out)["weight"])
     assert reports[0] == reports[1]
+
+
+@pytest.mark.parametrize(("raised", "status", "text"), [
+    (KeyboardInterrupt(), 130, "plastix: interrupted"),
+    (MemoryError(), 1, "plastix: error: out of memory"),
+    (ValueError("a bug\nover two lines"), 3, "internal error: ValueError: a bug over two lines"),
+])
+def test_what_no_argument_check_caught_is_still_one_line(
+        raised: BaseException, status: int, text: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from plastix._apps import show
+
+    def broken(width: int | None = None) -> str:
+        raise raised
+
+    monkeypatch.delenv("PLASTIX_DEBUG", raising=False)
+    monkeypatch.setattr(show, "rule_list", broken)
+    assert main(["list"]) == status
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and text in err
+    if isinstance(raised, ValueError):  # a developer asks for the traceback
+        monkeypatch.setenv("PLASTIX_DEBUG", "1")
+        with pytest.raises(ValueError):
+            main(["list"])

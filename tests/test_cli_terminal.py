@@ -39,7 +39,7 @@ def test_list_has_no_markup_and_fits_the_width(width: int) -> None:
     assert MARKUP.search(text) is None
     assert max(display_len(line) for line in text.splitlines()) <= width
     for name in px.rules():
-        assert re.search(rf"^{name}\s", text, re.M), name
+        assert re.search(rf"^{name}[:\s]", text, re.M), name
 
 
 def test_the_width_comes_from_columns(monkeypatch: pytest.MonkeyPatch,

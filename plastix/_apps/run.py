@@ -30,8 +30,8 @@ from .args import (
 )
 
 #: Sizes used when --pre, --post or --kernel are not given: dense, then convolutional.
-DENSE = {"pre": (784,), "post": 100}
-CONV = {"pre": (1, 28, 28), "post": 8, "kernel": (5, 5)}
+DENSE_PRE, DENSE_POST = (784,), 100
+CONV_PRE, CONV_POST, CONV_KERNEL = (1, 28, 28), 8, (5, 5)
 #: A run may use this share of the memory the system reports as available.
 MEMORY_SHARE = 0.8
 
@@ -116,18 +116,18 @@ def _shapes(args: argparse.Namespace, rule_cls: Any, params: Any) -> tuple[tuple
         if args.kernel is not None:
             fail("run", f"argument --kernel: rule {rule_cls.name!r} learns a dense weight, "
                         "not a kernel")
-        pre = args.pre or DENSE["pre"]
+        pre: tuple[int, ...] = args.pre or DENSE_PRE
         if len(pre) != 1:
             fail("run", f"argument --pre: rule {rule_cls.name!r} takes a number of neurons, "
                         f"got the shape {','.join(map(str, pre))}")
-        return (args.post or DENSE["post"], pre[0]), {}
-    pre, kernel = args.pre or CONV["pre"], args.kernel or CONV["kernel"]
+        return (args.post or DENSE_POST, pre[0]), {}
+    pre, kernel = args.pre or CONV_PRE, args.kernel or CONV_KERNEL
     if len(pre) != 3:
         fail("run", f"argument --pre: rule {rule_cls.name!r} is convolutional: expected the "
                     f"input shape C,H,W (such as 1,28,28), got {','.join(map(str, pre))}")
     if len(kernel) != 2:
         fail("run", "argument --kernel: expected the kernel height and width KH,KW")
-    shape = (args.post or CONV["post"], pre[0], *kernel)
+    shape = (args.post or CONV_POST, pre[0], *kernel)
     try:
         rule_cls.spike_shapes(shape, 1, params, pre_shape=pre)
     except (ValueError, TypeError) as exc:
@@ -155,11 +155,11 @@ def _initial_weight(rng: np.random.Generator, shape: tuple[int, ...], dtype: str
             if not info.min <= bound <= info.max:
                 fail("run", f"argument --set: {name}={bound:g} does not fit the rule's "
                             f"{dtype} weights ({info.min} to {info.max})")
-        lo = 0 if low is None else math.ceil(low)
-        hi = lo + 100 if high is None else max(lo, math.floor(high))
-        return rng.integers(lo, hi + 1, shape).astype(dtype)
-    lo, hi = (0.0 if low is None else low), (1.0 if high is None else high)
-    return rng.uniform(lo, hi, shape).astype(dtype)
+        first = 0 if low is None else math.ceil(low)
+        last = first + 100 if high is None else max(first, math.floor(high))
+        return rng.integers(first, last + 1, shape).astype(dtype)
+    return rng.uniform(0.0 if low is None else low, 1.0 if high is None else high,
+                       shape).astype(dtype)
 
 
 def _available_memory() -> int | None:

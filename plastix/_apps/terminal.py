@@ -20,6 +20,8 @@ from .latex import latex_to_text, math_rows
 
 #: The narrowest layout written; a narrower terminal gets lines of this width.
 MIN_WIDTH = 40
+#: The narrowest last column of a table (see :func:`columns`).
+MIN_LAST = 20
 _BORDER = re.compile(r"^\s*=+( +=+)+\s*$")
 _ITEM = re.compile(r"^(\s*)([-*+]|\d+[.)]|\[\*\]) +")
 
@@ -168,17 +170,19 @@ def render(doc: str, width: int | None = None) -> str:
 
 
 def columns(rows: Sequence[Sequence[str]], width: int, *, indent: str = "  ") -> list[str]:
-    """Rows of cells with every column but the last as wide as its widest cell and the last
-    wrapped into what remains of ``width``; when too little remains, each row becomes a
-    paragraph ``first cell  the others``."""
+    """A table whose first row is its header: every column but the last as wide as its
+    widest cell, the last wrapped into what remains of ``width``. When less than
+    :data:`MIN_LAST` columns remain, each row becomes a record, ``first: second, ...; last``
+    (the header, written the same way, says what each field is)."""
     widths = [max(display_len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     lead = len(indent) + sum(w + 2 for w in widths)
     out: list[str] = []
-    if width - lead >= 24:
+    if width - lead >= MIN_LAST:
         for r in rows:
             head = indent + "".join(pad(c, w + 2) for c, w in zip(r, widths, strict=False))
             out += fill(r[-1], width, head, " " * lead) if r[-1] else [head.rstrip()]
         return out
     for r in rows:
-        out += fill("  ".join(c for c in r if c), width, indent, indent + "    ")
+        middle = f"{', '.join(r[1:-1])}; " if len(r) > 2 else ""
+        out += fill(f"{r[0]}: {middle}{r[-1]}", width, indent, indent + "    ")
     return out
