@@ -15,7 +15,9 @@ import plastix as px
 
 #: Modules holding built-in rule families; each lists its rule classes in ``RULES``.
 FAMILIES = ("spaic", "integer_stdp", "norse_stdp", "ngclearn_stdp", "canns_stdp",
-            "classic_stdp", "delay_stdp", "mstdp", "triplet_stdp")
+            "classic_stdp", "delay_stdp", "mstdp", "triplet_stdp", "nest_stdp", "nest_nn_stdp",
+            "nest_dopamine", "nest_tsodyks", "bindsnet_stdp", "inferno_stdp",
+            "ngclearn_trace_stdp", "spikingjelly_stdp")
 
 
 @px.hookimpl

@@ -9,17 +9,27 @@ Trace kinds, with decay factor :math:`\\lambda` per step and spikes :math:`s_t`:
 * ``cumulative`` (all-to-all): :math:`x_t = \\lambda x_{t-1} + s_t`
 * ``nearest`` (a spike resets the trace to 1): :math:`x_t = (1 - s_t) \\lambda x_{t-1} + s_t`
 
-and, for the trace STDP catalogue, norse's forward-Euler trace (:func:`euler_trace`) and
-ngclearn's ``VarTrace`` (:func:`var_trace`). Weight dependence (:func:`weight_dependence`)
-gives the factors that scale potentiation and depression; :func:`conv_pair_dw` is the pair
-term of a convolution kernel.
+and, for the trace STDP catalogue, norse's forward-Euler trace (:func:`euler_trace`),
+ngclearn's ``VarTrace`` (:func:`var_trace`) and the decay-then-jump-or-set trace of BindsNET's
+nodes and inferno's reducers (:func:`scaled_trace`). Weight dependence
+(:func:`weight_dependence`, :func:`weight_function` for a user's function of the weight)
+gives the factors that scale potentiation and depression; :func:`sample_outer` and
+:func:`reduced_outer` are the per-sample and batch-reduced pair products,
+:func:`conv_pair_dw` the pair term of a convolution kernel, and :func:`decay_and_clamp`
+BindsNET's weight decay and clamp after an update.
+:func:`delay_line` keeps the spikes of the last few steps (a synaptic delay inside a rule)
+and :func:`spike_age` the steps since each neuron's last spike.
 """
 
 from __future__ import annotations
 
+import inspect
+import math
 from typing import Any
 
 import plastix as px
+
+from ._modulation import batch_reduce
 
 Ref = Any  # an op input: a name, a px.Value or a number
 
@@ -40,16 +50,25 @@ def euler_trace(g: px.Graph, name: str, spikes: Ref, rate: Ref, amplitude: Ref) 
 
 
 def var_trace(g: px.Graph, name: str, spikes: Ref, decay: Ref, *, cumulative: bool,
-              a_delta: Ref, p_scale: Ref, gamma: Ref) -> px.Value:
+              a_delta: Ref, p_scale: Ref, gamma: Ref, n_nearest: float = 0) -> px.Value:
     """ngclearn's ``VarTrace``: decay first, then the spike.
 
     .. math:: \\tilde x = \\gamma\\, x\\, d, \\qquad
-              x \\leftarrow \\begin{cases} \\tilde x + a_\\delta\\, s & \\text{cumulative}
+              x \\leftarrow \\begin{cases} \\tilde x + s\\,(a_\\delta - x / k)
+              & k > 0 \\text{ (ngclearn 3.2's } n\\_nearest\\_spikes) \\\\
+              \\tilde x + a_\\delta\\, s & \\text{cumulative}
               \\\\ \\tilde x\\,(1 - s) + P\\, s & \\text{otherwise (a spike sets } P)
               \\end{cases}
+
+    With :math:`k > 0` the spike's term reads the trace *before* its decay, as ngclearn does.
     """
     kept = g.op_to_backend(f"{name}_kept", "mul", [gamma, name])
     kept = g.op_to_backend(f"{name}_kept", "mul", [kept, decay])
+    if n_nearest > 0:
+        share = g.op_to_backend(f"{name}_share", "div", [g.previous(name), float(n_nearest)])
+        jump = g.op_to_backend(f"{name}_jump", "sub", [a_delta, share])
+        jump = g.op_to_backend(f"{name}_jump", "mul", [spikes, jump])
+        return g.op_to_backend(name, "add", [kept, jump])
     if cumulative:
         jump = g.op_to_backend(f"{name}_jump", "mul", [spikes, a_delta])
         return g.op_to_backend(name, "add", [kept, jump])
@@ -57,6 +76,24 @@ def var_trace(g: px.Graph, name: str, spikes: Ref, decay: Ref, *, cumulative: bo
     kept = g.op_to_backend(f"{name}_kept", "mul", [kept, silent])
     jump = g.op_to_backend(f"{name}_jump", "mul", [spikes, p_scale])
     return g.op_to_backend(name, "add", [kept, jump])
+
+
+def scaled_trace(g: px.Graph, name: str, spikes: Ref, decay: Ref, amplitude: Ref, *,
+                 additive: bool) -> px.Value:
+    """A trace that decays, then either adds ``amplitude`` per spike or is set to it:
+
+    .. math:: x \\leftarrow \\begin{cases} \\lambda x + A\\, s & \\text{additive} \\\\
+              A & s \\ne 0 \\\\ \\lambda x & \\text{otherwise} \\end{cases}
+
+    BindsNET's node traces (``traces_additive``, ``trace_scale``) and inferno's cumulative and
+    nearest trace reducers (amplitude :math:`|\\eta|`) are both this.
+    """
+    decayed = g.op_to_backend(f"{name}_decayed", "mul", [name, decay])
+    if additive:
+        jump = g.op_to_backend(f"{name}_jump", "mul", [amplitude, spikes])
+        return g.op_to_backend(name, "add", [decayed, jump])
+    fired = g.op_to_backend(f"{name}_fired", "not_equal", [spikes, 0.0])
+    return g.op_to_backend(name, "where", [fired, amplitude, decayed])
 
 
 def weight_dependence(g: px.Graph, kind: str, w_min: Ref, w_max: Ref, mu: Ref = 1.0,
@@ -162,9 +199,70 @@ def conv_pair_dw(g: px.Graph, name: str, *, pre: Ref, post: Ref, x_pre: Ref, x_p
     return g.op_to_backend(name, "sub", [ltp, ltd])
 
 
-def add_change(g: px.Graph, dw: str | px.Value, target: str = "weight") -> px.Value:
-    """Declare ``dw`` the change of ``target`` (the seam) and apply it additively."""
-    dw = g.weight_change(dw if isinstance(dw, str) else dw.name, target)
+def sample_outer(g: px.Graph, name: str, rows: Ref, cols: Ref) -> px.Value:
+    """The outer product of each sample, (batch, n_post, n_pre), of ``rows`` (batch, n_post)
+    and ``cols`` (batch, n_pre): :math:`o_{bij} = r_{bi}\\, c_{bj}`."""
+    batch, n_post = g.post_shape
+    n_pre = g.pre_shape[1]
+    r = g.op_to_backend(f"{name}_rows", "reshape", [rows], shape=(batch, n_post, 1))
+    c = g.op_to_backend(f"{name}_cols", "reshape", [cols], shape=(batch, 1, n_pre))
+    return g.op_to_backend(name, "mul", [r, c])
+
+
+def reduced_outer(g: px.Graph, name: str, rows: Ref, cols: Ref, how: Any) -> px.Value:
+    """:math:`\\mathrm{red}_b(r_b^\\top c_b)`, (n_post, n_pre): the batch sum as one matrix
+    product, the mean as that sum over the batch size, any other reduction (a name or a
+    function, :mod:`._modulation`) over the per-sample products."""
+    if how in ("sum", "mean"):
+        out = g.op_to_backend(name, "mat_mult_pre", [rows, cols])
+        if how == "mean":
+            out = g.op_to_backend(name, "div", [out, float(g.batch_size)])
+        return out
+    return batch_reduce(g, name, sample_outer(g, f"{name}_each", rows, cols), how)
+
+
+def weight_function(g: px.Graph, name: str, fn: Any, target: str = "weight") -> px.Value:
+    """``fn`` applied to ``target`` as a function op: ``fn(w)``, or ``fn(w, xp=xp)`` when it
+    takes an ``xp`` keyword (the array namespace of the backend, for functions that need
+    more than arithmetic)."""
+    try:
+        wants_xp = "xp" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: call it plainly
+        wants_xp = False
+
+    def weight_fn(w: Any, *, xp: Any) -> Any:
+        out = fn(w, xp=xp) if wants_xp else fn(w)
+        if not hasattr(out, "shape"):
+            out = xp.asarray(out, dtype=w.dtype)
+        shape, full = tuple(out.shape), tuple(w.shape)
+        if len(shape) > len(full) or any(n not in (1, m) for n, m in
+                                         zip(shape, full[len(full) - len(shape):], strict=True)):
+            raise ValueError(f"must return an array that broadcasts to the weight's shape "
+                             f"{tuple(w.shape)}, got shape {tuple(out.shape)}")
+        return out
+
+    weight_fn.__name__ = name
+    return g.op_to_backend(name, weight_fn, [target])
+
+
+def decay_and_clamp(g: px.Graph, decay: str, low: str, high: str,
+                    target: str = "weight") -> None:
+    """BindsNET's ``LearningRule.update`` after a rule's change: the weight decays,
+    :math:`w \\leftarrow (1 - \\lambda_w) w` (when the hyperparameter ``decay`` is positive),
+    then is clamped to the hyperparameters ``[low, high]`` (when either is finite)."""
+    p = g.params
+    if p[decay] > 0:
+        keep = g.op_to_backend(f"{target}_keep", "sub", [1.0, decay])
+        g.op_to_backend(target, "mul", [target, keep])
+    if math.isfinite(p[low]) or math.isfinite(p[high]):
+        clamp(g, target, low, high)
+
+
+def add_change(g: px.Graph, dw: str | px.Value, target: str = "weight",
+               reduction: str = "sum") -> px.Value:
+    """Declare ``dw`` the change of ``target`` (the seam; ``reduction`` says how it was
+    reduced over the batch, ``"sum"`` or ``"mean"``) and apply it additively."""
+    dw = g.weight_change(dw if isinstance(dw, str) else dw.name, target, reduction)
     return g.op_to_backend(target, "add", [target, dw])
 
 
@@ -187,3 +285,33 @@ def row_normalise(g: px.Graph, target: str, norm: Any) -> px.Value:
     size = g.op_to_backend(f"{target}_l1", "where", [empty, 1, size])
     scaled = g.op_to_backend(target, "div", [target, size])
     return g.op_to_backend(target, "mul", [norm, scaled])
+
+
+def delay_line(g: px.Graph, name: str, spikes: Ref, shape: tuple[int, ...], steps: int
+               ) -> list[px.Value]:
+    """A shift register of the last ``steps`` spike vectors of ``shape``.
+
+    Returns the spikes of 1, 2, ..., ``steps`` steps ago (as they are at the start of this
+    step), then shifts this step's ``spikes`` in. Each tap is a state variable
+    ``{name}_{k}``, so ``reset()`` empties the line (no spike before the first step) and every
+    tap keeps the batch axis of the spikes.
+    """
+    taps = [g.variable_to_backend(f"{name}_{k}", shape) for k in range(1, steps + 1)]
+    for k in range(steps, 1, -1):  # oldest first, each from the value at the step's start
+        g.op_to_backend(f"{name}_{k}", "add", [g.previous(f"{name}_{k - 1}"), 0.0])
+    g.op_to_backend(f"{name}_1", "add", [spikes, 0.0])
+    return taps
+
+
+def spike_age(g: px.Graph, name: str, spikes: Ref, shape: tuple[int, ...],
+              initial: float) -> px.Value:
+    """Whole steps since each neuron's most recent spike (0 in the step it fires), kept as
+    the state ``name``; ``initial`` is its value before the first step (``inf``: never fired).
+
+    .. math:: a_t = \\begin{cases} 0 & s_t \\ne 0 \\\\ a_{t-1} + 1 & \\text{otherwise}
+              \\end{cases}
+    """
+    g.variable_to_backend(name, shape, value=initial)
+    older = g.op_to_backend(f"{name}_older", "add", [name, 1.0])
+    fired = g.op_to_backend(f"{name}_fired", "not_equal", [spikes, 0])
+    return g.op_to_backend(name, "where", [fired, 0.0, older])

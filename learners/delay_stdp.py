@@ -17,7 +17,7 @@ reduced over the batch as :mod:`plastix.learners._modulation` describes (inferno
 potentiative and depressive parts before the reduction). :math:`t_\Delta \ge 0` means the
 post spike came at or after the *delayed* arrival of the pre spike (causal). The update is not
 event-based: once both neurons have fired, the most recent pair contributes at every step
-until one of the two spikes is superseded, as the seed's equation says.
+until one of the two spikes is superseded, as inferno's documented equation says.
 
 Delays are in ms, as in inferno; to deliver spikes with them in a forward pass, see
 :class:`plastix.DelayLine`, which rounds them to whole steps of ``dt``.
@@ -81,9 +81,9 @@ class DelayAdjustedMSTDPD(_DelayAdjusted):
     applied at every step once both neurons of a synapse have fired, with ``reward``
     :math:`M` given to each ``step`` as a scalar or one value per batch element and
     :math:`\gamma` = ``|scale|``. A positive change lengthens the delay. The signs of the
-    rates select the mode as the seed's table says; "potentiative" there is a term that
-    *shortens* the delay when :math:`M > 0` (a causal pair brings the delayed arrival closer
-    to the post spike):
+    rates select the mode as inferno's documentation tabulates; "potentiative" there is a
+    term that *shortens* the delay when :math:`M > 0` (a causal pair brings the delayed
+    arrival closer to the post spike):
 
     =================  ==================  ==================  ===============  ===============
     mode               sgn :math:`\eta_-`  sgn :math:`\eta_+`  potentiative     depressive
@@ -102,17 +102,18 @@ class DelayAdjustedMSTDPD(_DelayAdjusted):
     is not): inferno's documented warning, kept as behaviour. For a true batch mean, keep the
     sum and set ``scale`` = 1 / batch size (each slot holds a varying number of samples).
 
-    Where the seed and inferno disagree: the seed's parameter line says the reduction is
-    the mean when ``None``, its "Important" note and inferno's code take the sum; plastix
-    defaults to the sum. The seed lists ``trace_mode`` (default ``"cumulative"``), which the
-    code never reads; plastix accepts only ``"nearest"`` (most recent spikes, what the code
-    computes). ``interp_tolerance`` is stored but unused by inferno's trainer; plastix gives it
-    the documented meaning: where :math:`|t_\Delta| \le` ``interp_tolerance`` the spikes
-    count as coincident (:math:`t_\Delta = 0`, causal); with the default 0 both agree. inferno
-    takes ``scale`` per call; here it is a hyperparameter (a per-step factor goes into
-    ``reward``). inferno requires the rates; plastix's defaults are its own. Delays start at
-    0 (as inferno's connection) and are not clamped (as inferno's trainer); write initial
-    delays into ``syn.delay`` in place. With a ``mask``, absent synapses keep their delay.
+    Where inferno's documentation and its code disagree: the parameter line says the reduction
+    is the mean when ``None``, its "Important" note and inferno's code take the sum; plastix
+    defaults to the sum. The documentation lists ``trace_mode`` (default ``"cumulative"``),
+    which the code never reads; plastix accepts only ``"nearest"`` (most recent spikes, what
+    the code computes). ``interp_tolerance`` is stored but unused by inferno's trainer;
+    plastix gives it the documented meaning: where :math:`|t_\Delta| \le` ``interp_tolerance``
+    the spikes count as coincident (:math:`t_\Delta = 0`, causal); with the default 0 both
+    agree. inferno takes ``scale`` per call; here it is a hyperparameter (a per-step factor
+    goes into ``reward``). inferno requires the rates; plastix's defaults are its own. Delays
+    start at 0 (as inferno's connection) and are not clamped (as inferno's trainer); write
+    initial delays into ``syn.delay`` in place. With a ``mask``, absent synapses keep their
+    delay.
 
     Reference: Nadafian and Ganjtabesh (2024), doi:10.1162/neco_a_01674.
     """

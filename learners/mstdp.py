@@ -16,15 +16,19 @@ Per batch sample, with pre trace :math:`P^+` (one per pre neuron), post trace :m
 
 The reward of a step multiplies the eligibility of the *previous* step (the weight is updated
 first, then the traces and :math:`\zeta`), which is Florian's
-:math:`w(t+\delta t) = w(t) + \gamma\, r(t+\delta t)\, \zeta(t)`. After the update, as BindsNET's
-``LearningRule.update``: :math:`w \leftarrow (1 - \lambda_w) w`, then clamping to
-:math:`[w_{min}, w_{max}]`.
+:math:`w(t+\delta t) = w(t) + \gamma\, r(t+\delta t)\, \zeta(t)`. BindsNET's ``zero_lag=True``
+advances the traces and :math:`\zeta` first, so the reward multiplies :math:`\zeta(t)` (MSTDP)
+and :math:`z(t)` integrates :math:`\zeta(t)` (MSTDP-ET): a direct discretisation of Florian's
+continuous-time equations. After the update, as BindsNET's ``LearningRule.update``:
+:math:`w \leftarrow (1 - \lambda_w) w`, then clamping to :math:`[w_{min}, w_{max}]`.
 
-Differences from BindsNET, all in its batch handling: the reward may be one value per batch
-sample (BindsNET needs shape (B, 1, 1); shape (B,) mis-broadcasts there), MSTDP-ET keeps
-per-sample traces and reduces over the batch (BindsNET flattens the batch and fails for
-B > 1), and ``reset()`` clears traces and eligibilities (BindsNET never resets them). Weights
-are (n_post, n_pre), the transpose of BindsNET's.
+Batches: BindsNET 0.3.4 keeps per-sample traces and eligibilities in both rules and reduces
+over the batch, as plastix does; its reward must be a scalar or of shape (B, 1, 1) (shape
+(B,) broadcasts against the wrong axis there), where plastix takes a scalar or one value per
+sample. ``reset()`` clears traces and eligibilities (BindsNET never resets them). Weights are
+(n_post, n_pre), the transpose of BindsNET's. Measured against BindsNET 0.3.4 with random
+spike trains and rewards (batch 1 and 4, both lags): equal in float64, within 2e-6 of
+weights of size 2 in float32 (the order of the batch reduction).
 
 Reference: Florian, R. V. (2007). Reinforcement learning through modulation of
 spike-timing-dependent synaptic plasticity. *Neural Comput.* 19(6):1468-1502.
@@ -34,14 +38,14 @@ doi:10.1162/neco.2007.19.6.1468; BindsNET ``learning.MSTDP`` / ``learning.MSTDPE
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import plastix as px
 
 from ._modulation import batch_reduce, check_reduction, decay
-from ._pieces import add_change, clamp
+from ._pieces import add_change, decay_and_clamp, sample_outer
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,14 @@ class _Common:
     weight_decay: float = px.param(0.0, low=0, high=1, doc="lambda_w: w *= 1 - lambda_w per step")
     w_min: float = px.param(-math.inf, unit="weight", doc="lower clamp (-inf: none)")
     w_max: float = px.param(math.inf, unit="weight", doc="upper clamp (inf: none)")
+    zero_lag: bool = px.param(False, doc="BindsNET's zero_lag: the reward multiplies this "
+                              "step's eligibility (True) instead of the previous step's")
 
 
 class _Florian(px.Rule):
     """What MSTDP and MSTDP-ET share: traces, eligibility, decay and clamping."""
+
+    param_aliases = {"wmin": ("w_min",), "wmax": ("w_max",)}
 
     @classmethod
     def make_params(cls, values: Mapping[str, Any], base: Any = None) -> Any:
@@ -84,26 +92,29 @@ class _Florian(px.Rule):
         batch_reduce(g, name, name, self.p.batch_reduction)
         g.op_to_backend(name, "mul", ["nu", name])
 
-    def eligibility(self, g: px.Graph, batch: int, n_pre: int, n_post: int) -> None:
+    def eligibility(self, g: px.Graph) -> None:
         for x, s, a, tc in (("p_plus", "pre", "a_plus", "tc_plus"),
                             ("p_minus", "post", "a_minus", "tc_minus")):
             lam = decay(g, f"{x}_decay", tc)
             jump = g.op_to_backend(f"{x}_jump", "mul", [a, s])
             g.op_to_backend(x, "var_linear", [x, lam, jump])
-        cols = {n: g.op_to_backend(f"{n}_col", "reshape", [n], shape=(batch, 1, n_pre))
-                for n in ("p_plus", "pre")}
-        rows = {n: g.op_to_backend(f"{n}_row", "reshape", [n], shape=(batch, n_post, 1))
-                for n in ("p_minus", "post")}
-        ltp = g.op_to_backend("zeta_ltp", "mul", [cols["p_plus"], rows["post"]])
-        ltd = g.op_to_backend("zeta_ltd", "mul", [cols["pre"], rows["p_minus"]])
+        ltp = sample_outer(g, "zeta_ltp", "post", "p_plus")
+        ltd = sample_outer(g, "zeta_ltd", "p_minus", "pre")
         g.op_to_backend("eligibility", "add", [ltp, ltd])
 
     def bound(self, g: px.Graph) -> None:
-        if self.p.weight_decay > 0:
-            keep = g.op_to_backend("keep", "sub", [1.0, "weight_decay"])
-            g.op_to_backend("weight", "mul", ["weight", keep])
-        if math.isfinite(self.p.w_min) or math.isfinite(self.p.w_max):
-            clamp(g, "weight", "w_min", "w_max")
+        decay_and_clamp(g, "weight_decay", "w_min", "w_max")
+
+    def lagged(self, g: px.Graph, update: Callable[[], None]) -> None:
+        """The weight update and the advance of the traces and the eligibility, in BindsNET's
+        order: the update first (the reward meets the previous step's eligibility), or with
+        ``zero_lag`` the advance first."""
+        if self.p.zero_lag:
+            self.eligibility(g)
+        update()
+        if not self.p.zero_lag:
+            self.eligibility(g)
+        self.bound(g)
 
 
 @px.rule("mstdp", aliases=("MSTDP",))
@@ -118,7 +129,9 @@ class MSTDP(_Florian):
     then the traces and :math:`\zeta` advance with this step's spikes (module docstring);
     ``reward`` (scalar or one per batch sample) is required at every step. No
     :math:`\delta t` factor, as in BindsNET. Simultaneous pre and post spikes give
-    :math:`\zeta = A_+ + A_-` (0 with the defaults).
+    :math:`\zeta = A_+ + A_-` (0 with the defaults). With ``zero_lag=True`` the traces and
+    :math:`\zeta` advance first and :math:`w \leftarrow w + \nu\, \mathrm{red}_b(r(t)\,
+    \zeta(t))`: a causal pair is paid by the reward of the post spike's own step.
 
     Reference: Florian (2007), doi:10.1162/neco.2007.19.6.1468.
     """
@@ -126,11 +139,13 @@ class MSTDP(_Florian):
     Params = _Common
 
     def build(self, g: px.Graph) -> None:
-        batch, n_pre, n_post = self.declare(g)
-        self.modulated(g, "dw", "eligibility")
-        add_change(g, "dw")
-        self.eligibility(g, batch, n_pre, n_post)
-        self.bound(g)
+        self.declare(g)
+
+        def update() -> None:
+            self.modulated(g, "dw", "eligibility")
+            add_change(g, "dw")
+
+        self.lagged(g, update)
 
 
 @dataclass(frozen=True)
@@ -150,9 +165,12 @@ class MSTDPET(_Florian):
         z &\leftarrow z\, e^{-\delta t/\tau_z} + \zeta(t - \delta t) / \tau_z \\
         w &\leftarrow w + \nu\, \delta t\, \mathrm{red}_b\big(r(t)\, z\big)
 
-    then the traces and :math:`\zeta` advance with this step's spikes (module docstring).
+    then the traces and :math:`\zeta` advance with this step's spikes (module docstring);
+    with ``zero_lag=True`` they advance first and :math:`z` integrates :math:`\zeta(t)`.
     BindsNET multiplies by :math:`\delta t` here and not in MSTDP; so does plastix (inferno's
-    MSTDPET omits it).
+    MSTDPET omits it: ``inferno_mstdpet``). BindsNET reduces
+    :math:`\nu\, \delta t\, r\, z` over the batch, plastix :math:`r z` and scales after,
+    the same for the sum and the mean.
 
     Reference: Florian (2007), doi:10.1162/neco.2007.19.6.1468.
     """
@@ -162,14 +180,16 @@ class MSTDPET(_Florian):
     def build(self, g: px.Graph) -> None:
         batch, n_pre, n_post = self.declare(g)
         g.variable_to_backend("e_trace", (batch, n_post, n_pre))
-        lam = decay(g, "e_trace_decay", "tc_e_trace")
-        g.op_to_backend("e_trace_in", "div", ["eligibility", "tc_e_trace"])
-        g.op_to_backend("e_trace", "var_linear", ["e_trace", lam, "e_trace_in"])
-        self.modulated(g, "dw", "e_trace")
-        g.op_to_backend("dw", "mul", ["dt", "dw"])
-        add_change(g, "dw")
-        self.eligibility(g, batch, n_pre, n_post)
-        self.bound(g)
+
+        def update() -> None:
+            lam = decay(g, "e_trace_decay", "tc_e_trace")
+            g.op_to_backend("e_trace_in", "div", ["eligibility", "tc_e_trace"])
+            g.op_to_backend("e_trace", "var_linear", ["e_trace", lam, "e_trace_in"])
+            self.modulated(g, "dw", "e_trace")
+            g.op_to_backend("dw", "mul", ["dt", "dw"])
+            add_change(g, "dw")
+
+        self.lagged(g, update)
 
 
 RULES = [MSTDP, MSTDPET]

@@ -32,6 +32,42 @@ from ._pieces import add_change, bernoulli_mask, clamp, decay_factor, exp_depend
 _DECAYS = ("exp", "lin", "step")
 
 
+@dataclass(frozen=True)
+class VarTraceParams:
+    """The hyperparameters of ngclearn's ``VarTrace``, shared by both traces of a rule."""
+
+    tau_tr: float = px.param(20.0, unit="ms", low=0, open_low=True,
+                             doc="VarTrace time constant of both traces")
+    a_delta: float = px.param(0.0, low=0, doc="VarTrace increment; 0: a spike resets the "
+                              "trace to P_scale")
+    P_scale: float = px.param(1.0, doc="VarTrace value set by a spike when a_delta = 0")
+    gamma_tr: float = px.param(1.0, doc="VarTrace extra decay factor per step")
+    decay_type: str = px.param("exp", choices=_DECAYS, doc="VarTrace decay: exp(-dt/tau), "
+                               "1 - dt/tau, or 0 (the trace is the current pulse)")
+    n_nearest_spikes: int = px.param(0, low=0, doc="VarTrace k (ngclearn 3.2): k > 0 adds "
+                                     "s (a_delta - x/k) instead (0: off)")
+
+
+def var_traces(g: px.Graph, rule: str, p: Any) -> None:
+    """Declare and advance ``x_pre`` and ``x_post`` as ngclearn's ``VarTrace`` components
+    (hyperparameters :class:`VarTraceParams`) do, before the synapse evolves."""
+    decay: Any
+    if p.decay_type == "exp":
+        decay = decay_factor(g, "trace_decay", "tau_tr")
+    elif p.decay_type == "lin":
+        if g.dt > p.tau_tr:  # the factor 1 - dt/tau_tr would be negative: traces blow up
+            raise px.HyperparameterError(rule, "tau_tr", f"linear decay needs tau_tr >= dt "
+                                         f"({g.dt} ms), got {p.tau_tr!r}")
+        ratio = g.op_to_backend("trace_decay", "div", ["dt", "tau_tr"])
+        decay = g.op_to_backend("trace_decay", "sub", [1.0, ratio])
+    else:
+        decay = 0.0
+    for x, s in (("x_pre", "pre"), ("x_post", "post")):
+        g.variable_to_backend(x, getattr(g, f"{s}_shape"))
+        var_trace(g, x, s, decay, cumulative=p.a_delta > 0, a_delta="a_delta",
+                  p_scale="P_scale", gamma="gamma_tr", n_nearest=p.n_nearest_spikes)
+
+
 @px.rule("exp_stdp", aliases=("ExpSTDPSynapse", "ngclearn_exp_stdp"))
 class ExpSTDP(px.Rule):
     r"""Trace STDP with exponential weight dependence (ngclearn ``ExpSTDPSynapse``, Diehl and
@@ -65,7 +101,7 @@ class ExpSTDP(px.Rule):
     :math:`W \leftarrow W + \eta\,\Delta W - W/\tau_w` (per step, for ``tau_w > 0``);
     ``resist_scale``, which scales ngclearn's forward output only and has no effect on
     learning. ngclearn requires ``A_plus``, ``A_minus`` and ``exp_beta``; the defaults here
-    (1, 1, 1) are the seed's own example.
+    (1, 1, 1) are those of the example at the end of ngclearn's ``expSTDPSynapse.py``.
 
     Reference: ngclearn ``components/synapses/hebbian/expSTDPSynapse.py`` (v3.0.0); Diehl, P.
     U. and Cook, M. (2015), doi:10.3389/fncom.2015.00099; Nessler, B. et al. (2013), PLoS
@@ -73,7 +109,7 @@ class ExpSTDP(px.Rule):
     """
 
     @dataclass(frozen=True)
-    class Params:
+    class Params(VarTraceParams):
         A_plus: float = px.param(1.0, doc="strength of potentiation (LTP)")
         A_minus: float = px.param(1.0, doc="strength of depression (LTD); <= 0 disables it")
         exp_beta: float = px.param(1.0, unit="1/weight", doc="beta: strength of the exponential "
@@ -92,15 +128,6 @@ class ExpSTDP(px.Rule):
                                        "effect on learning")
         p_conn: float = px.param(1.0, low=0, high=1, doc="connection probability of a fixed "
                                  "random mask (from the binding's seed); only in (0, 1)")
-        tau_tr: float = px.param(20.0, unit="ms", low=0, open_low=True,
-                                 doc="VarTrace time constant of both traces")
-        a_delta: float = px.param(0.0, low=0, doc="VarTrace increment; 0: a spike resets the "
-                                  "trace to P_scale")
-        P_scale: float = px.param(1.0, doc="VarTrace value set by a spike when a_delta = 0")
-        gamma_tr: float = px.param(1.0, doc="VarTrace extra decay factor per step")
-        decay_type: str = px.param("exp", choices=_DECAYS, doc="VarTrace decay: exp(-dt/tau), "
-                                   "1 - dt/tau, or 0 (the trace is the current pulse)")
-
         def __post_init__(self) -> None:
             if 2 * self.eps >= self.w_bound:
                 raise ValueError(f"w_bound ({self.w_bound}) must exceed 2 * eps ({self.eps})")
@@ -110,21 +137,7 @@ class ExpSTDP(px.Rule):
         masked = 0.0 < p.p_conn < 1.0
         if masked:
             bernoulli_mask(g, "conn", "p_conn")
-        decay: Any
-        if p.decay_type == "exp":
-            decay = decay_factor(g, "trace_decay", "tau_tr")
-        elif p.decay_type == "lin":
-            if g.dt > p.tau_tr:  # the factor 1 - dt/tau_tr would be negative: traces blow up
-                raise px.HyperparameterError(self.name, "tau_tr", f"linear decay needs tau_tr >= "
-                                             f"dt ({g.dt} ms), got {p.tau_tr!r}")
-            ratio = g.op_to_backend("trace_decay", "div", ["dt", "tau_tr"])
-            decay = g.op_to_backend("trace_decay", "sub", [1.0, ratio])
-        else:
-            decay = 0.0
-        for x, s in (("x_pre", "pre"), ("x_post", "post")):
-            g.variable_to_backend(x, getattr(g, f"{s}_shape"))
-            var_trace(g, x, s, decay, cumulative=p.a_delta > 0, a_delta="a_delta",
-                      p_scale="P_scale", gamma="gamma_tr")
+        var_traces(g, self.name, p)
         e_w, e_gap = exp_dependence(g, "exp_beta", "w_bound")
         ltp = g.op_to_backend("ltp", "mat_mult_pre", ["post", "x_pre"])
         ltp = g.op_to_backend("ltp", "mul", [e_w, ltp])

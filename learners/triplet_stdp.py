@@ -10,12 +10,12 @@ constants :math:`\tau_+, \tau_x`) and :math:`o_1, o_2` on the post side
     w &\leftarrow w + r_1(t)\,\big[A_2^+ + A_3^+\, o_2(t - \epsilon)\big] \\
     w &\leftarrow w - o_1(t)\,\big[A_2^- + A_3^-\, r_2(t - \epsilon)\big]
 
-then the spiking neuron's two detectors jump: by +1 (all-to-all) or to 1 (nearest-spike,
-NEST's ``nearest_spike``). In a step every weight change reads the detectors decayed to the
-step but *before* this step's jumps (the paper's :math:`t - \epsilon`); simultaneous pre and
-post spikes, which the paper leaves open, therefore add no pair term. Changes are summed over
-the batch. Time constants are in ms; the :math:`A` are dimensionless (fitted to relative
-weight change).
+then the spiking neuron's two detectors jump: by +1 (all-to-all) or to 1 (nearest-spike, as
+NESTML's ``stdp_triplet_nn`` model sets its traces). In a step every weight change reads the
+detectors decayed to the step but *before* this step's jumps (the paper's
+:math:`t - \epsilon`); simultaneous pre and post spikes, which the paper leaves open,
+therefore add no pair term. Changes are summed over the batch. Time constants are in ms;
+the :math:`A` are dimensionless (fitted to relative weight change).
 
 Reference: Pfister, J.-P. and Gerstner, W. (2006). Triplets of spikes in a model of spike
 timing-dependent plasticity. *J. Neurosci.* 26(38):9673-9682.
@@ -25,7 +25,6 @@ doi:10.1523/JNEUROSCI.1425-06.2006
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,36 +36,21 @@ from ._pieces import add_change, clamp
 
 _A2A, _NN = "all_to_all", "nearest"
 
-#: The paper's fitted parameter sets (tau_+ = 16.8 ms and tau_- = 33.7 ms in all), by name.
-#: Minimal models set A3- = 0, so their tau_x is unused (the full row's value is kept).
+#: The paper's fitted parameter sets of the full model, by name (tau_+ = 16.8 ms and tau_- =
+#: 33.7 ms in all); the sources that confirm them are named in TripletSTDP's docstring.
 PRESETS: dict[str, dict[str, Any]] = {
     "visual_cortex_all_to_all": dict(interaction=_A2A, tau_x=101.0, tau_y=125.0,
                                      A2_plus=5e-10, A3_plus=6.2e-3, A2_minus=7e-3,
                                      A3_minus=2.3e-4),
-    "visual_cortex_all_to_all_minimal": dict(interaction=_A2A, tau_x=101.0, tau_y=114.0,
-                                             A2_plus=0.0, A3_plus=6.5e-3, A2_minus=7.1e-3,
-                                             A3_minus=0.0),
     "visual_cortex_nearest": dict(interaction=_NN, tau_x=714.0, tau_y=40.0, A2_plus=8.8e-11,
                                   A3_plus=5.3e-2, A2_minus=6.6e-3, A3_minus=3.1e-3),
-    "visual_cortex_nearest_minimal": dict(interaction=_NN, tau_x=714.0, tau_y=40.0,
-                                          A2_plus=0.0, A3_plus=5e-2, A2_minus=8e-3,
-                                          A3_minus=0.0),
     "hippocampal_all_to_all": dict(interaction=_A2A, tau_x=946.0, tau_y=27.0, A2_plus=6.1e-3,
                                    A3_plus=6.7e-3, A2_minus=1.6e-3, A3_minus=1.4e-3),
-    "hippocampal_all_to_all_minimal": dict(interaction=_A2A, tau_x=946.0, tau_y=40.0,
-                                           A2_plus=5.3e-3, A3_plus=8e-3, A2_minus=3.5e-3,
-                                           A3_minus=0.0),
     "hippocampal_nearest": dict(interaction=_NN, tau_x=575.0, tau_y=47.0, A2_plus=4.6e-3,
                                 A3_plus=9.1e-3, A2_minus=3e-3, A3_minus=7.5e-9),
-    "hippocampal_nearest_minimal": dict(interaction=_NN, tau_x=575.0, tau_y=48.0,
-                                        A2_plus=4.6e-3, A3_plus=9.1e-3, A2_minus=3e-3,
-                                        A3_minus=0.0),
 }
 for _preset in PRESETS.values():
     _preset.update(tau_plus=16.8, tau_minus=33.7)
-
-#: Presets no primary or independent secondary source confirmed (a warning is issued).
-UNVERIFIED = frozenset({"hippocampal_nearest_minimal"})
 
 
 @px.rule("triplet_stdp", aliases=("TripletSTDP", "pfister_triplet", "pfister_gerstner"))
@@ -80,29 +64,33 @@ class TripletSTDP(px.Rule):
 
     with every detector read decayed to this step and before this step's jumps (module
     docstring); ``interaction`` chooses all-to-all (detectors add 1 per spike) or nearest
-    (a spike sets them to 1). ``preset`` applies one of the paper's fitted sets (Table 3:
-    visual cortex, Sjöström et al. 2001; Table 4: hippocampal culture, Wang et al. 2005; the
-    table numbers come from secondary sources), ``tau_plus`` = 16.8 ms, ``tau_minus`` =
-    33.7 ms in all; values given explicitly win over the preset's. The defaults are the
-    visual-cortex all-to-all full model.
+    (a spike sets them to 1). ``preset`` applies one of the paper's four fitted sets of the
+    full model (visual cortex: the data of Sjöström et al. 2001; hippocampal culture: Wang et
+    al. 2005), ``tau_plus`` = 16.8 ms and ``tau_minus`` = 33.7 ms in all; values given
+    explicitly win over the preset's. The defaults are the visual-cortex all-to-all set.
 
-    ================================  ===========  ======  =====  =======  ======  ======  =======
-    preset                            interaction  tau_x   tau_y  A2+      A3+     A2-     A3-
-    ================================  ===========  ======  =====  =======  ======  ======  =======
-    visual_cortex_all_to_all          all_to_all   (101)   125    5e-10    6.2e-3  7e-3    2.3e-4
-    visual_cortex_all_to_all_minimal  all_to_all   --      114    0        6.5e-3  7.1e-3  0
-    visual_cortex_nearest             nearest      (714)   40     8.8e-11  5.3e-2  6.6e-3  3.1e-3
-    visual_cortex_nearest_minimal     nearest      --      40     0        5e-2    8e-3    0
-    hippocampal_all_to_all            all_to_all   946     27     6.1e-3   6.7e-3  1.6e-3  1.4e-3
-    hippocampal_all_to_all_minimal    all_to_all   --      40     5.3e-3   8e-3    3.5e-3  0
-    hippocampal_nearest               nearest      (575)   47     4.6e-3   9.1e-3  3e-3    7.5e-9
-    hippocampal_nearest_minimal [*]   nearest      --      48     4.6e-3   9.1e-3  3e-3    0
-    ================================  ===========  ======  =====  =======  ======  ======  =======
+    ========================  ===========  =====  =====  =======  ======  ======  ======
+    preset                    interaction  tau_x  tau_y  A2+      A3+     A2-     A3-
+    ========================  ===========  =====  =====  =======  ======  ======  ======
+    visual_cortex_all_to_all  all_to_all   101    125    5e-10    6.2e-3  7e-3    2.3e-4
+    visual_cortex_nearest     nearest      714    40     8.8e-11  5.3e-2  6.6e-3  3.1e-3
+    hippocampal_all_to_all    all_to_all   946    27     6.1e-3   6.7e-3  1.6e-3  1.4e-3
+    hippocampal_nearest       nearest      575    47     4.6e-3   9.1e-3  3e-3    7.5e-9
+    ========================  ===========  =====  =====  =======  ======  ======  ======
 
-    (parenthesised :math:`\tau_x`: the fit is insensitive to it; "--": unused as
-    :math:`A_3^- = 0`.) [*] UNVERIFIED: this row comes from recollection only, no source could
-    be checked; using it warns. NESTML's ``stdp_triplet`` defaults (A3+ = 9.3e-3,
-    A2+ = 7.5e-10) match no row of the paper and are not offered.
+    Sources of the sets: NEST's ``stdp_triplet_synapse``, whose defaults are the
+    visual-cortex all-to-all set (its source code credits the paper's data fitting), and
+    NESTML's triplet STDP tutorial (``doc/tutorials/triplet_stdp_synapse``), which runs all
+    four, citing the paper for them. The paper's minimal models (a pair or a triplet
+    amplitude fixed at 0) are not offered: the implementations that list them disagree with
+    each other and none could be checked against the paper. The defaults of NESTML's
+    ``stdp_triplet_synapse`` model (A2+ = 7.5e-10, A3+ = 9.3e-3) match none of the sets.
+
+    Against NEST: NEST's ``stdp_triplet_synapse`` pairs a pre spike at step :math:`p` with
+    a post spike at :math:`q` at :math:`q + d - p` (its delay is dendritic, see
+    ``nest_stdp_triplet``); given the post spikes :math:`d` steps earlier, it computes these
+    updates (all-to-all), and its weight after each pre spike equals this rule's after that
+    step, as long as no bound is reached (NEST clips each update, this rule the step's sum).
 
     Reference: Pfister and Gerstner (2006), doi:10.1523/JNEUROSCI.1425-06.2006.
     """
@@ -138,9 +126,6 @@ class TripletSTDP(px.Rule):
                 raise px.HyperparameterError(cls.name, "interaction", f"preset {name!r} was "
                                              f"fitted with {preset['interaction']!r}, got "
                                              f"{asked!r}")
-            if name in UNVERIFIED:
-                warnings.warn(f"triplet_stdp preset {name!r} is unverified (no source "
-                              "could be checked)", UserWarning, stacklevel=3)
             values = {**preset, **values}
         return super().make_params(values, base)
 

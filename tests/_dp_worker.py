@@ -164,13 +164,16 @@ def equivalence(name: str, rank: int, every: int = 1, cut: int = BATCH // 2,
                       np.asarray(v, dtype=np.float64)) for k, v in ref.arrays.items())
     scale = float(np.max(np.abs(np.asarray(ref.weight, dtype=np.float64))))
     return {"diffs": diffs, "moved": moved, "scale": scale, "pending": pending,
-            "reduce_seconds": dp.reduce_seconds, "reductions": dp.reductions}
+            "reduce_seconds": dp.reduce_seconds, "reductions": dp.reductions,
+            "seams": len(syn.graph.seams)}
 
 
 def _diff(a: np.ndarray, b: np.ndarray) -> float:
-    """The largest difference; NaN in both at one place (a spike never seen) counts as equal."""
-    both = np.isnan(a) & np.isnan(b)
-    d = np.where(both, 0.0, np.abs(a - b))
+    """The largest difference; NaN in both at one place (a spike never seen) counts as equal,
+    as does the same infinity (an age of "never")."""
+    both = (np.isnan(a) & np.isnan(b)) | (a == b)
+    with np.errstate(invalid="ignore"):
+        d = np.where(both, 0.0, np.abs(a - b))
     return float(np.max(np.where(np.isnan(d), np.inf, d), initial=0.0))
 
 

@@ -105,7 +105,10 @@ def test_two_ranks_of_batch_4_equal_one_process_of_batch_8(main_run: list[dict[s
             assert why in res["unsupported"]
             pytest.skip(f"{rule} is refused by design: {res['unsupported']}")
         _assert_equal_to_one_process(res)
-        assert res["reductions"] >= 6  # one all-reduce per seam per step
+        if res["seams"]:
+            assert res["reductions"] >= 6  # one all-reduce per seam per step
+        else:  # short-term plasticity (tsodyks2) changes no learned value: nothing to reduce
+            assert res["reductions"] == 0
 
 
 def test_a_weight_changed_at_two_seams_per_step(main_run: list[dict[str, Any]]) -> None:

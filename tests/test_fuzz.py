@@ -130,6 +130,10 @@ def _bind(s: dict[str, Any], backend: str) -> px.Binding:
         if not (np.isfinite(hi - lo) and hi > lo):
             reject()
         w = rng.uniform(lo, hi, shape)
+    elif "mu_plus" in p and "Wmax" in learner.hyperparameters:
+        # NEST's stdp_synapse family takes (1 - w / Wmax) ** mu_plus: NaN for a weight past
+        # Wmax, as in NEST, which requires weights in [0, Wmax]; so these start there
+        w = rng.uniform(0.0, learner.hyperparameters["Wmax"], shape)
     else:
         w = rng.uniform(0.05, 0.95, shape)
     try:
@@ -143,8 +147,10 @@ def _signals(b: px.Binding) -> dict[str, Any]:
 
 
 def _hard_bounds(b: px.Binding) -> tuple[float, float] | None:
-    """The bounds of the rule's last write to the weight, when that write is a clamp."""
-    last = [n for n in b.graph.nodes_for("step") if any(o.name == "weight" for o in n.outputs)]
+    """The bounds of the rule's last write to the weight, when that write is a clamp. The runs
+    here end with a final step (``run``'s default), so its ops are the ones that count: a
+    rule may write the weight after its clamp there (BindsNET's end-of-run ``norm``)."""
+    last = [n for n in b.graph.nodes_for("final") if any(o.name == "weight" for o in n.outputs)]
     if not last or last[-1].op not in ("clamp", "clip"):
         return None
     lo, hi = last[-1].inputs[1], last[-1].inputs[2]

@@ -118,3 +118,43 @@ def test_each_pathway_is_a_seam(backend: str) -> None:
     assert len(seen) == 4  # two steps, two pathways each
     np.testing.assert_array_equal(seen[2], [[0.0, 0.0]])  # no post spike before: no LTD
     np.testing.assert_allclose(seen[3], [[1e-4 * d, 1e-4]], rtol=1e-12)
+
+
+def _brian2_clock_driven(w: np.ndarray, pres: np.ndarray, posts: np.ndarray, dt: float,
+                         Apre: float = 1e-4, Apost: float = -1.05e-4, tau: float = 20.0,
+                         wmax: float = 0.01) -> np.ndarray:
+    """Brian2's clock-driven (method='exact') synapse code: every trace decays by
+    exp(-dt/tau) at each step, then the pre pathway, then the post pathway."""
+    w = w.copy()
+    apre, apost = np.zeros_like(w), np.zeros_like(w)
+    for pre, post in zip(pres, posts, strict=True):
+        apre *= math.exp(-dt / tau)
+        apost *= math.exp(-dt / tau)
+        fired_pre, fired_post = pre.astype(bool)[None, :], post.astype(bool)[:, None]
+        apre = np.where(fired_pre, apre + Apre, apre)
+        w = np.where(fired_pre, np.clip(w + apost, 0.0, wmax), w)
+        apost = np.where(fired_post, apost + Apost, apost)
+        w = np.where(fired_post, np.clip(w + apre, 0.0, wmax), w)
+    return w
+
+
+@pytest.mark.parametrize("method", ["event", "clock"])
+def test_both_brian2_forms_match_their_transcriptions(backend: str, method: str) -> None:
+    """Brian2's event-driven and clock-driven forms are the same equations; each plastix
+    method matches both transcriptions to rounding (the forms differ in when they decay)."""
+    rng = np.random.default_rng(11)
+    w0 = rng.uniform(0, 0.01, (3, 5))
+    pres, posts = (rng.random((80, 5)) < 0.15) * 1.0, (rng.random((80, 3)) < 0.15) * 1.0
+    syn = px.Learner("song_abbott_stdp", backend=backend, dtype="float64",
+                     method=method).bind(w0.copy(), dt=0.5)
+    for pre, post in zip(pres, posts, strict=True):
+        syn.step(pre[None], post[None])
+    for reference in (_brian2_clock_driven, _brian2_event_driven):
+        expected = reference(w0, pres, posts, 0.5)
+        assert not np.allclose(expected, w0)
+        assert_close(syn.weight, expected, backend, rtol=1e-12, atol=1e-17)
+
+
+def test_an_unknown_method_names_the_choices() -> None:
+    with pytest.raises(px.HyperparameterError, match=r"'method'.*'event', 'clock'"):
+        px.Learner("song_abbott_stdp", method="exact")

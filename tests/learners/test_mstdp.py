@@ -146,3 +146,33 @@ def test_state_dict_round_trip_with_infinite_bounds(rule: str) -> None:
     assert px.Learner(rule, w_max=math.inf).params.w_max == math.inf
     with pytest.raises(px.HyperparameterError, match="finite"):
         px.Learner(rule, w_max=math.nan)
+
+
+def test_zero_lag_pays_a_pair_with_the_reward_of_its_own_step(backend: str) -> None:
+    """pre at step 0, post at step 1: with zero_lag, zeta(1) = e^{-1/20} is formed before the
+    update of step 1, so that step's reward (3) pays it; the reward of step 2 meets zeta(2),
+    which is 0 (no spikes at step 2)."""
+    syn = bind(backend, nu=0.1, zero_lag=True)
+    run(syn, [1, 0, 0], [0, 1, 0], [5.0, 3.0, 100.0])
+    assert_close(syn.weight, [[0.1 * 3.0 * math.exp(-1 / 20)]], backend)
+    lagged = bind(backend, nu=0.1)
+    run(lagged, [1, 0, 0], [0, 1, 0], [5.0, 3.0, 100.0])
+    assert_close(lagged.weight, [[0.1 * 100.0 * math.exp(-1 / 20)]], backend)
+
+
+def test_zero_lag_mstdpet_integrates_this_steps_eligibility(backend: str) -> None:
+    """z(1) = zeta(1)/tau_z with zeta(1) = e^{-dt/20} (dt = 0.5), paid by step 1's reward;
+    then z(2) = z(1) e^{-dt/tau_z}."""
+    nu, dt, tau_z = 0.2, 0.5, 25.0
+    syn = bind(backend, rule="mstdpet", nu=nu, dt=dt, zero_lag=True)
+    run(syn, [1, 0], [0, 1], [7.0, 2.0])
+    z1 = math.exp(-dt / 20) / tau_z
+    assert_close(syn.weight, [[nu * dt * 2.0 * z1]], backend)
+    syn.step(pre=[[0.0]], post=[[0.0]], reward=-1.0)
+    z2 = z1 * math.exp(-dt / tau_z)
+    assert_close(syn.weight, [[nu * dt * (2.0 * z1 - z2)]], backend)
+
+
+def test_bindsnets_bound_names_are_accepted() -> None:
+    p = px.Learner("mstdp", wmin=-1.0, wmax=2.0).params
+    assert (p.w_min, p.w_max) == (-1.0, 2.0)
