@@ -126,7 +126,8 @@ def _blocks(doc: str) -> Iterable[tuple[str, list[str]]]:
             yield kind, [b for b in body if b.strip()] if kind != "code" else body
             i = j
             continue
-        while j < len(lines) and lines[j].strip() and not _ITEM.match(lines[j]) \
+        item = _ITEM.match(line) is not None  # (reST: an item follows a blank or an item)
+        while j < len(lines) and lines[j].strip() and not (item and _ITEM.match(lines[j])) \
                 and not re.match(r"\s*\.\. ", lines[j]):
             j += 1
         block = lines[i:j]
