@@ -1,225 +1,248 @@
-"""``python -m benchmarks [--quick] [--markdown FILE]``: time compiled steps against the
-hand-written rule and the memory-traffic floor (a copy of the weight), in the same run."""
+"""``python -m benchmarks``: the grid of issue 15, plastix beside its peers and the copy floor.
+
+Pair STDP with hard bounds (``norse_stdp``, additive, ``w_min=0``, ``w_max=1``), float32,
+forced Poisson spikes, on plastix's NumPy and PyTorch backends and, when installed, BindsNET
+0.3.4's ``PostPre`` and norse 1.1.0's ``stdp_step_linear``; every point's contenders are
+timed in turns in this one process and compared as ratios. Also: the peers' equality check,
+SPAIC's normalising rule against the floor, the per-step overhead, and on request the
+per-rule table against hand-written steps (``--rules``) and the demo's wall time (``--demo``).
+``--quick`` (CI) runs one small point of each, without the peers unless ``--peers``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import platform
+import json
 import sys
-import time
 from collections.abc import Callable
-from functools import partial
 from typing import Any
-
-import numpy as np
 
 import plastix as px
 
-from ._handwritten import HANDWRITTEN
+from . import demo_time, equality, goals, grid, overhead, peers, report, rules_table
+from .workload import RULE, Point
 
-#: Rules benchmarked when registered (others' branches add some of them); "+sparse_bounds"
-#: runs the rule with ``syn.sparse_bounds = True`` (clamp only the synapses a step changed).
-RULES = ["nearest_online_stdp", "full_online_stdp", "full_online_stdp+sparse_bounds",
-         "additive", "multiplicative_pow",
-         "norse_additive", "norse_multiplicative_pow", "exp_stdp", "ngclearn_exp_stdp",
-         "triplet", "triplet_stdp"]
-SIZES = [(100, 100), (100, 784), (1000, 1000), (6400, 784), (1000, 10000)]
-BATCHES = [1, 32]
-PROBS = [0.01, 0.05, 0.2]
-POOL = 16  # distinct spike patterns cycled through
+SECTIONS = ("equality", "grid", "spaic", "overhead", "rules", "demo")
 
 
-def best_per_call(fn: Callable[[], None], calls: int, repeats: int) -> float:
-    """The fastest of ``repeats`` timings of ``calls`` calls, per call, in seconds."""
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / calls)
-    return best
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split(
+        "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="peers (a scratch environment, never plastix's own):\n" + peers.INSTALL)
+    ap.add_argument("--quick", action="store_true", help="one small point of each part: "
+                    "checks that the benchmarks run (CI); the numbers mean little")
+    ap.add_argument("--peers", action=argparse.BooleanOptionalAction, default=None,
+                    help="time BindsNET and norse (default: when installed, not with --quick)")
+    ap.add_argument("--sizes", nargs="+", metavar="PRExPOST", help="only these sizes, "
+                    "n_pre x n_post as the issue writes them, e.g. 1000x1000 784x6400")
+    ap.add_argument("--batches", nargs="+", type=int, help="only these batch sizes")
+    ap.add_argument("--probs", nargs="+", type=float, help="only these spike probabilities")
+    ap.add_argument("--rounds", type=int, help="rounds timed in turns per point (median "
+                    "kept; default 5, 3 with --quick)")
+    ap.add_argument("--budget", type=float, help="seconds per contender per point, all "
+                    "rounds together (default 1, 0.05 with --quick)")
+    ap.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these parts")
+    ap.add_argument("--rules", nargs="*", metavar="RULE", help="also the per-rule table "
+                    "against hand-written steps (these rules; all when none are named)")
+    ap.add_argument("--repeat", type=int, default=1, help="per-rule table: run each row "
+                    "this many times, keeping each time's minimum")
+    ap.add_argument("--demo", nargs="?", const="full", choices=("full", "quick"),
+                    help="also time `plastix demo --backend torch` against numpy (slow)")
+    ap.add_argument("--demo-rounds", type=int, default=3, help="demo runs per backend")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: leave as "
+                    "configured); set OPENBLAS_NUM_THREADS before the run for NumPy's BLAS")
+    ap.add_argument("--markdown", metavar="FILE", help="also write the tables to FILE")
+    ap.add_argument("--json", metavar="FILE", help="also write every figure to FILE as JSON")
+    return ap.parse_args(argv)
 
 
 def backends() -> list[str]:
+    """NumPy, and PyTorch when it is installed."""
+    from plastix.backends import get_backend
+
     names = ["numpy"]
     try:
-        px.backends  # noqa: B018
-        from plastix.backends import get_backend
-
         get_backend("torch")
         names.append("torch")
-    except Exception:
+    except px.BackendUnavailableError:
         pass
     return names
 
 
-class Lib:
-    """Array creation and the copy floor for one backend."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        if name == "torch":
-            import torch
-
-            self.torch = torch
-
-    def array(self, x: np.ndarray) -> Any:
-        return x if self.name == "numpy" else self.torch.from_numpy(x)
-
-    def copier(self, w: Any) -> Callable[[], None]:
-        if self.name == "numpy":
-            dst = np.empty_like(w)
-            return lambda: np.copyto(dst, w)
-        dst = self.torch.empty_like(w)
-        return lambda: dst.copy_(w)
+def chosen_sections(args: argparse.Namespace) -> list[str]:
+    if args.only:
+        return [s for s in SECTIONS if s in args.only]
+    wanted = ["equality", "grid", "spaic", "overhead"]
+    if args.rules is not None or args.quick:
+        wanted.append("rules")
+    if args.demo:
+        wanted.append("demo")
+    return wanted
 
 
-def row(lib: Lib, rule: str, shape: tuple[int, int], batch: int, p: float, budget: float,
-        rounds: int = 3) -> dict[str, Any]:
-    """One table row. The copy floor, the compiled step and the hand-written step are timed
-    in turns, ``rounds`` times, keeping each one's best: load from other processes then
-    hits all three alike."""
-    rng = np.random.default_rng(0)
-    n_post, n_pre = shape
-    w0 = rng.uniform(0.0, 0.2, shape).astype(np.float32)
-    pre = [lib.array((rng.random((batch, n_pre)) < p).astype(np.float32)) for _ in range(POOL)]
-    post = [lib.array((rng.random((batch, n_post)) < p).astype(np.float32))
-            for _ in range(POOL)]
-
-    def stepper(step: Callable[[Any, Any], None]) -> Callable[[], None]:
-        i = [0]
-
-        def go() -> None:
-            k = i[0] % POOL
-            step(pre[k], post[k])
-            i[0] += 1
-
-        return go
-
-    name, _, option = rule.partition("+")
-    syn = px.Learner(name, backend=lib.name).bind(lib.array(w0.copy()), batch_size=batch)
-    if option:
-        setattr(syn, option, True)
-    timed = {"floor": lib.copier(lib.array(w0)), "plastix": stepper(syn.step)}
-    make = HANDWRITTEN.get(name)
-    if make is not None:
-        timed["hand"] = stepper(make(lib.name, lib.array(w0.copy()), batch))
-    calls = {}
-    for key, fn in timed.items():
-        fn()  # warm up: scratch buffers, first-step clamps
-        probe = best_per_call(fn, 2, 1)
-        calls[key] = max(2, min(200, int(budget / max(probe, 1e-6) / (3 * rounds))))
-    best: dict[str, Any] = {"hand": None}
-    for _ in range(rounds):
-        for key, fn in timed.items():
-            t = best_per_call(fn, calls[key], 1)
-            best[key] = min(best.get(key) or t, t)
-    return {"backend": lib.name, "rule": rule, "shape": shape, "batch": batch, "p": p, **best}
+def grid_points(args: argparse.Namespace) -> list[Point]:
+    if args.quick and not (args.sizes or args.batches or args.probs):
+        return list(grid.QUICK)
+    sizes = [parse_size(s) for s in args.sizes] if args.sizes else grid.SIZES
+    return grid.points(sizes, args.batches or grid.BATCHES, args.probs or grid.PROBS)
 
 
-def best_of(repeat: int, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """``make()`` run ``repeat`` times, keeping the least of each timing."""
-    best = make()
-    for _ in range(repeat - 1):
-        more = make()
-        for key in ("floor", "plastix", "hand"):
-            if more[key] is not None:
-                best[key] = min(best[key], more[key])
-    return best
+def parse_size(text: str) -> tuple[int, int]:
+    """``"784x6400"`` -> ``(784, 6400)``: n_pre x n_post."""
+    n_pre, n_post = (int(v) for v in text.lower().split("x"))
+    return n_pre, n_post
 
 
-def overhead(lib: Lib, budget: float) -> dict[str, Any]:
-    """Per-step time on a 10x10 weight: Binding.step, the bare compiled step, hand-written."""
-    rng = np.random.default_rng(0)
-    w0 = rng.uniform(0.0, 0.2, (10, 10)).astype(np.float32)
-    pre = [lib.array((rng.random((1, 10)) < 0.2).astype(np.float32)) for _ in range(POOL)]
-    post = [lib.array((rng.random((1, 10)) < 0.2).astype(np.float32)) for _ in range(POOL)]
-    syn = px.Learner("nearest_online_stdp", backend=lib.name).bind(lib.array(w0.copy()))
-    fn = syn._compiled("step").fn
-    hand = HANDWRITTEN["nearest_online_stdp"](lib.name, lib.array(w0.copy()), 1)
-    out: dict[str, float] = {}
-    calls = max(20, int(budget / 50e-6 / 5))
-    for _ in range(5):  # in turns, so that load from other processes hits all alike
-        for label, call in (("binding", lambda k: syn.step(pre[k], post[k])),
-                            ("compiled", lambda k: fn(syn.S, syn.step_state, pre[k], post[k],
-                                                      0, 0, {})),
-                            ("hand", lambda k: hand(pre[k], post[k]))):
-            i = [0]
+class Output:
+    """Prints as it goes; keeps the lines for ``--markdown`` and the figures for ``--json``."""
 
-            def go(call: Callable[[int], None] = call, i: list[int] = i) -> None:
-                call(i[0] % POOL)
-                i[0] += 1
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.figures: dict[str, Any] = {}
+        self.outcomes: list[tuple[str, str, bool | None]] = []
 
-            t = best_per_call(go, calls, 1)
-            out[label] = min(out.get(label, t), t)
-    return out
+    def emit(self, *lines: str) -> None:
+        for text in lines:
+            print(text, flush=True)
+            self.lines.append(text)
+
+    def heading(self, text: str) -> None:
+        self.emit("", f"## {text}", "")
+
+    def outcome(self, what: str, verdict: str, holds: bool | None) -> None:
+        if verdict != "-":  # "-": no goal here
+            self.outcomes.append((what, verdict, holds))
 
 
-def fmt_time(s: float) -> str:
-    return f"{s * 1e6:.0f} us" if s < 1e-3 else f"{s * 1e3:.2f} ms"
+def run_equality(out: Output, backs: list[str], peer_names: list[str]) -> None:
+    out.heading("Equality: the timed runners on a short run")
+    records = equality.check(backs, peer_names)
+    out.emit(*report.equality_lines(records, equality.TOLERANCE))
+    out.figures["equality"] = records
+
+
+def run_grid(out: Output, args: argparse.Namespace, backs: list[str], peer_names: list[str],
+             budget: float, rounds: int) -> None:
+    out.heading(f"Grid: {RULE} (additive, w in [0, 1]), float32, forced Poisson spikes; "
+                f"us per step, median of {rounds} rounds in turns; x = plastix / other, "
+                "the median of the per-round ratios")
+    out.emit(*report.GRID_HEADER)
+    results = []
+    for point in grid_points(args):
+        m = grid.measure(point, backs, peer_names, budget=budget, rounds=rounds)
+        results.append(m)
+        out.emit(*report.grid_lines(m, backs))
+        for b in backs:
+            v = grid.verdicts(m, b)
+            out.outcome(f"{point.size} b{point.batch} p{point.p} {b}", v["verdict"],
+                        v["holds"])
+    out.heading("Grid in the issue's layout (us per step)")
+    out.emit(*report.compact_lines(results, backs))
+    out.figures["grid"] = [report.measured_json(m, backs) for m in results]
+
+
+def run_spaic(out: Output, args: argparse.Namespace, backs: list[str], budget: float,
+              rounds: int) -> None:
+    point = Point(100, 100, 1, 0.05) if args.quick else grid.SPAIC_POINT
+    out.heading("SPAIC's per-step normalising rule against the floor")
+    m = grid.measure(point, backs, [], rule=grid.SPAIC_RULE, budget=budget, rounds=rounds)
+    out.emit(*report.SPAIC_HEADER, *report.spaic_lines(m, backs))
+    for b in backs:
+        v = grid.verdicts(m, b)
+        out.outcome(f"{m.rule} {point.size} {b}", v["verdict"], v["holds"])
+    out.figures["spaic"] = report.measured_json(m, backs)
+
+
+def run_overhead(out: Output, backs: list[str], budget: float, rounds: int) -> None:
+    out.heading("Per-step overhead (medians of rounds in turns; x: of per-round ratios)")
+    measured = overhead.measure(backs, budget, max(rounds, 9))
+    out.emit(*report.overhead_lines(measured))
+    for name in measured["times"]:
+        _, verdict, holds = report.overhead_verdict(name, measured)
+        out.outcome(f"10x10 {name}", verdict, holds)
+    out.figures["overhead"] = {
+        "median_us": {k: v * 1e6 for k, v in measured["times"].items()},
+        "x_hand_written_numpy": measured["ratios"],
+        "rounds_us": {k: [x * 1e6 for x in s] for k, s in measured["rounds"].items()}}
+
+
+def run_rules(out: Output, args: argparse.Namespace, backs: list[str]) -> None:
+    out.heading("Every rule against its hand-written step (best of rounds)")
+    out.emit(*rules_table.HEADER)
+    quick = args.quick
+    sizes = [(100, 100)] if quick else rules_table.SIZES
+    if args.sizes:
+        sizes = [parse_size(s) for s in args.sizes]
+    rows = []
+    for r in rules_table.run(backs, args.rules or rules_table.RULES, sizes,
+                             [1] if quick else args.batches or rules_table.BATCHES,
+                             [0.05] if quick else args.probs or rules_table.PROBS,
+                             0.02 if quick else 0.5, args.repeat):
+        out.emit(rules_table.line(r))
+        rows.append(r)
+    out.figures["rules"] = rows
+
+
+def run_demo(out: Output, args: argparse.Namespace) -> None:
+    quick = args.demo == "quick"
+    out.heading(f"Demo wall time (median of {args.demo_rounds} runs, alternating)")
+    samples = demo_time.measure(args.demo_rounds, quick, args.threads)
+    summary = demo_time.summary(samples)
+    out.emit(*report.demo_lines(summary, quick))
+    _, verdict, holds = goals.judge(goals.DEMO, {"NumPy demo": summary["ratio"]})
+    out.outcome("demo torch / numpy", verdict, holds)
+    out.figures["demo_s"] = {"rounds": samples, **summary, "quick": quick}
+
+
+def summarise(out: Output) -> None:
+    held = sum(1 for *_, h in out.outcomes if h is True)
+    missed = [(w, v) for w, v, h in out.outcomes if h is False]
+    unknown = sum(1 for *_, h in out.outcomes if h is None)
+    out.heading(f"Goals: {held} hold, {len(missed)} missed, {unknown} not measured")
+    out.emit(*(f"- {what}: {verdict}" for what, verdict in missed))
+    out.figures["goals"] = [{"what": w, "verdict": v, "holds": h} for w, v, h in out.outcomes]
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="one small size: checks that the "
-                    "benchmarks run (CI), the numbers mean little")
-    ap.add_argument("--markdown", metavar="FILE", help="also write the table to FILE")
-    ap.add_argument("--rules", nargs="*", help="only these rules")
-    ap.add_argument("--sizes", nargs="*", help="only these sizes, e.g. 1000x1000")
-    ap.add_argument("--repeat", type=int, default=1, help="run each row this many times and "
-                    "keep each time's minimum (the machine may be shared)")
-    ap.add_argument("--threads", type=int, default=0, help="BLAS/torch threads (0: leave "
-                    "as configured); set OPENBLAS_NUM_THREADS before NumPy loads for BLAS")
-    args = ap.parse_args(argv)
-    if args.threads and "torch" in backends():
+    args = parse(argv)
+    if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
-    registered = set(px.rules())
-    rules = [r for r in (args.rules or RULES) if r.partition("+")[0] in registered]
-    sizes = [(100, 100)] if args.quick else SIZES
-    if args.sizes:
-        sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes]  # type: ignore[misc]
-    batches, probs = ([1], [0.05]) if args.quick else (BATCHES, PROBS)
-    budget = 0.02 if args.quick else 0.5
-    import os
-
-    lines = [f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
-             f"Python {platform.python_version()}, NumPy {np.__version__}, "
-             f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}",
-             "",
-             "| backend | rule | n_post x n_pre | batch | p | plastix step | x hand-written "
-             "| x copy floor | hand-written | copy floor |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    print("\n".join(lines), flush=True)
-    for name in backends():
-        lib = Lib(name)
-        for rule in rules:
-            for shape in sizes:
-                for batch in batches:
-                    for p in probs:
-                        r = best_of(args.repeat, partial(row, lib, rule, shape,  # type: ignore[arg-type]
-                                                         batch, p, budget))
-                        hand = r["hand"]
-                        line = (f"| {name} | {rule} | {shape[0]}x{shape[1]} | {batch} | {p} | "
-                                f"{fmt_time(r['plastix'])} | "
-                                f"{hand / r['plastix']:.1f}x faster | " if hand else
-                                f"| {name} | {rule} | {shape[0]}x{shape[1]} | {batch} | {p} | "
-                                f"{fmt_time(r['plastix'])} | - | ")
-                        line += (f"{r['plastix'] / r['floor']:.2f} | "
-                                 f"{fmt_time(hand) if hand else '-'} | {fmt_time(r['floor'])} |")
-                        lines.append(line)
-                        print(line, flush=True)
-        o = overhead(lib, budget)
-        line = (f"\n{name} 10x10 nearest_online_stdp per step: Binding.step "
-                f"{fmt_time(o['binding'])}, compiled step alone {fmt_time(o['compiled'])}, "
-                f"hand-written {fmt_time(o['hand'])} "
-                f"(Binding.step / hand-written = {o['binding'] / o['hand']:.2f})")
-        lines.append(line)
-        print(line, flush=True)
+    backs = backends()
+    sections = chosen_sections(args)
+    uses_peers = bool({"equality", "grid"} & set(sections))
+    want_peers = uses_peers and (args.peers if args.peers is not None else not args.quick)
+    found = peers.versions() if want_peers else {}
+    peer_names = [name for name, v in found.items() if v]
+    out = Output()
+    info = report.machine(found)
+    out.figures["machine"] = info
+    out.emit("plastix benchmarks (python -m benchmarks" + (" --quick" if args.quick else "")
+             + ")", *report.machine_lines(info))
+    if want_peers and len(peer_names) < len(peers.NAMES):
+        out.emit("", peers.missing_message(found))
+    if report.oversubscribed(info):
+        out.emit("", report.OVERSUBSCRIBED)
+    budget = args.budget or (0.05 if args.quick else 1.0)
+    rounds = args.rounds or (3 if args.quick else 5)
+    steps: dict[str, Callable[[], None]] = {
+        "equality": lambda: run_equality(out, backs, peer_names),
+        "grid": lambda: run_grid(out, args, backs, peer_names, budget, rounds),
+        "spaic": lambda: run_spaic(out, args, backs, budget, rounds),
+        "overhead": lambda: run_overhead(out, backs, min(budget, 0.5), rounds),
+        "rules": lambda: run_rules(out, args, backs),
+        "demo": lambda: run_demo(out, args),
+    }
+    for section in sections:
+        steps[section]()
+    summarise(out)
     if args.markdown:
         with open(args.markdown, "w") as fh:
-            fh.write("\n".join(lines) + "\n")
+            fh.write("\n".join(out.lines) + "\n")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(out.figures, fh, indent=1)
     return 0
 
 
