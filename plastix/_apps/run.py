@@ -28,6 +28,7 @@ from .args import (
     positive_float,
     positive_int,
 )
+from .run_report import report_text, run_report, weight_bounds
 
 #: Sizes used when --pre, --post or --kernel are not given: dense, then convolutional.
 DENSE_PRE, DENSE_POST = (784,), 100
@@ -135,16 +136,9 @@ def _shapes(args: argparse.Namespace, rule_cls: Any, params: Any) -> tuple[tuple
     return shape, {"pre_shape": pre}
 
 
-def _bounds(params: Any) -> dict[str, float]:
-    """The rule's finite weight bounds by hyperparameter name (lower first)."""
-    names = [n for n in ("w_min", "w_max", "w_bound", "wmax") if hasattr(params, n)]
-    return {n: float(v) for n in names[:2]
-            if isinstance(v := getattr(params, n), int | float) and math.isfinite(v)}
-
-
 def _initial_weight(rng: np.random.Generator, shape: tuple[int, ...], dtype: str,
                     params: Any) -> np.ndarray:
-    bounds = _bounds(params)
+    bounds = weight_bounds(params)
     low, high = bounds.get("w_min"), next((v for k, v in bounds.items() if k != "w_min"), None)
     if low is not None and high is not None and low > high:
         fail("run", f"argument --set: w_min={low:g} is above the upper weight bound "
@@ -262,56 +256,11 @@ def command(args: argparse.Namespace) -> int:
     syn.run(pre[1:], post[1:], progress=args.progress, **values)
     elapsed = time.perf_counter() - t0
     after = {k: be.to_numpy(v).astype(np.float64) for k, v in syn.learned.items()}
-    report = _report(args, syn, shape, signals, before, after, elapsed)
+    report = run_report(args, syn, shape, signals, before, after, elapsed)
     if args.json:
         from .show import to_json
 
         print(to_json(report))
     else:
-        print(_text(report))
+        print(report_text(report))
     return 0
-
-
-def _report(args: argparse.Namespace, syn: Any, shape: tuple[int, ...],
-            signals: dict[str, tuple[Any, str]], before: dict[str, np.ndarray],
-            after: dict[str, np.ndarray], elapsed: float) -> dict[str, Any]:
-    w0, w = before["weight"], after["weight"]
-    return {
-        "rule": syn.rule_name, "backend": syn.backend.key, "dtype": syn.dtype,
-        "weight_shape": list(shape), "pre_shape": list(syn.graph.pre_shape[1:]),
-        "post_shape": list(syn.graph.post_shape[1:]), "batch": args.batch,
-        "steps": args.steps, "dt_ms": args.dt, "rate_hz": args.rate, "seed": args.seed,
-        "signals": {k: {"value": v, "from": src} for k, (v, src) in signals.items()},
-        "weight": {"mean_before": float(w0.mean()), "mean_after": float(w.mean()),
-                   "std_before": float(w0.std()), "std_after": float(w.std()),
-                   "changed": float(np.mean(w != w0)),
-                   "max_abs_change": float(np.abs(w - w0).max())},
-        "learned": {k: {"mean_before": float(before[k].mean()),
-                        "mean_after": float(v.mean()), "std_after": float(v.std())}
-                    for k, v in after.items() if k != "weight"},
-        "at_bounds": {name: {"bound": b, "share": float(np.mean(np.isclose(w, b)))}
-                      for name, b in _bounds(syn.params).items()},
-        "steps_per_s": (args.steps - 1) / elapsed,
-    }
-
-
-def _text(r: dict[str, Any]) -> str:
-    shape = "x".join(map(str, r["weight_shape"]))
-    w = r["weight"]
-    lines = [f"rule {r['rule']} on {r['backend']} ({r['dtype']}): weight {shape}, batch "
-             f"{r['batch']}, {r['steps']} steps of {r['dt_ms']:g} ms, Poisson "
-             f"{r['rate_hz']:g} Hz"]
-    for name, s in r["signals"].items():
-        lines.append(f"  {name:<12} {s['value']!r} at every step ({s['from']})")
-    lines += [f"  weight mean  {w['mean_before']:.6g} -> {w['mean_after']:.6g}",
-              f"  weight std   {w['std_before']:.6g} -> {w['std_after']:.6g}",
-              f"  changed      {w['changed']:.1%} of synapses, max |dw| "
-              f"{w['max_abs_change']:.3g}"]
-    for name, s in r["learned"].items():
-        lines.append(f"  {name + ' mean':<12} {s['mean_before']:.6g} -> {s['mean_after']:.6g} "
-                     f"(std {s['std_after']:.3g})")
-    for label, b in r["at_bounds"].items():
-        lines.append(f"  at {label}={b['bound']}  {b['share']:.1%}")
-    lines.append(f"  speed        {r['steps_per_s']:,.0f} steps/s "
-                 f"({1e3 / r['steps_per_s']:.3f} ms/step)")
-    return "\n".join(lines)
