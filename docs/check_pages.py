@@ -22,7 +22,9 @@ from pathlib import Path
 
 PROBE = r"""
 <script>
-window.addEventListener("load", () => setTimeout(() => {
+const typeset = () => (window.MathJax && MathJax.startup && MathJax.startup.promise)
+  ? MathJax.startup.promise : Promise.resolve();
+window.addEventListener("load", () => setTimeout(() => typeset().then(() => {
   const wide = el => el.scrollWidth > el.clientWidth + 1;
   const body = document.querySelector("div.body");
   const side = document.querySelector("div.sphinxsidebar");
@@ -42,7 +44,7 @@ window.addEventListener("load", () => setTimeout(() => {
   pre.id = "plastix-check";
   pre.textContent = JSON.stringify(out);
   document.body.appendChild(pre);
-}, 1500));
+}), 500));
 </script>
 """
 
