@@ -35,6 +35,7 @@ from ._runtime.checked import debug
 from ._runtime.delays import DelayLine
 from ._runtime.group import LearnerGroup
 from ._runtime.learner import Learner, find_rule, load
+from ._runtime.monitor import Monitor
 from ._runtime.trainer import SpikingLayer, STDPTrainer
 from ._version import __version__
 from .registry import BACKENDS, OPS, RULES, hookimpl, register
@@ -69,6 +70,7 @@ __all__ = [
     "HyperparameterError",
     "Learner",
     "LearnerGroup",
+    "Monitor",
     "NameCollisionError",
     "NonFiniteError",
     "OpSpec",

@@ -18,9 +18,12 @@ outside a seam are refused with the reason (:mod:`plastix._sharding`); per-sampl
 are taken at the global sample indices. ``every=k`` accumulates k steps before reducing, for
 purely additive rules only. At start the processes' rule, hyperparameters, shapes, dtype,
 ``dt``, seed and step are compared and rank 0's learned values broadcast; a dead or stalled
-process raises :class:`DistributedError` instead of hanging. A NumPy binding takes part
-through torch tensors on the same memory (``torch.from_numpy``), a CuPy one through DLPack
-(untested). The user's guide is ``docs/distributed.md``.
+process raises :class:`DistributedError` instead of hanging. A new batch size after
+``reset()`` (a smaller last batch) needs nothing for rules that sum their change and draw no
+random numbers; the others exchange batch sizes at the first step after each ``reset()``, so
+every process must reset at the same step, and a mean over unequal batches is refused. A NumPy
+binding takes part through torch tensors on the same memory (``torch.from_numpy``), a CuPy
+one through DLPack (untested). The user's guide is ``docs/distributed.md``.
 """
 
 from __future__ import annotations
@@ -119,11 +122,33 @@ class DataParallel:
         batches = self._check_agreement()
         self._broadcast_replicated(split.per_sample)
         self._seed = binding.seed
-        if split.random_streams:  # draw at this process's samples' places in the global batch
-            binding.seed = ShardedSeed(binding.seed, sum(batches[:self.rank]),
-                                       split.random_streams)
+        self._streams = split.random_streams
+        self._place(batches)
         for target in self.seams:
             binding.intercept(target, self._hook(target))
+        binding._layout_listeners.append(self._on_new_batch)
+
+    def _place(self, batches: list[int]) -> None:
+        """Random draws at this process's samples' places in the global batch."""
+        if self._streams:
+            self.binding.seed = ShardedSeed(self._seed, sum(batches[:self.rank]),
+                                            self._streams)
+
+    def _on_new_batch(self, binding: Binding, layout: Any, arrays: Any) -> None:
+        """The first step after ``reset()`` may bring a new batch size. Sums over any slices
+        add up, so a rule without random draws or means needs nothing; otherwise the
+        processes exchange their batch sizes at that step (a collective, once per reset:
+        every process resets at the same step, as a loop over equal shards does)."""
+        if not self._streams and "mean" not in self.seams.values():
+            return
+        everyone: list[Any] = [None] * self.world_size
+        self._collective(f"exchanging batch sizes at step {binding.t}", lambda: (
+            self.dist.all_gather_object(everyone, layout.batch_size, group=self.group)))
+        batches = [int(b) for b in everyone]
+        if "mean" in self.seams.values() and len(set(batches)) > 1:
+            raise DistributedError(self.rule, f"a change averaged over the batch needs equal "
+                                   f"batches on every process, got {batches} by rank")
+        self._place(batches)
 
     # -- setup ------------------------------------------------------------------------------------
     def _group(self, group: Any, timeout: float | datetime.timedelta | None) -> Any:
@@ -296,6 +321,8 @@ class DataParallel:
         self.flush()
         for target in self.seams:
             self.binding.intercept(target, None)
+        if self._on_new_batch in self.binding._layout_listeners:
+            self.binding._layout_listeners.remove(self._on_new_batch)
         self.binding.seed = int(self._seed)
 
     def __repr__(self) -> str:

@@ -6,7 +6,8 @@ Run as ``python tests/_dp_worker.py MODE OUT_DIR`` with torchrun's environment v
 
 * ``main``: for every registered rule, 2 ranks with batch 4 each against one process with the
   batch of 8 (which each rank also computes); batches of 3 and 5; accumulation over steps
-  with a purely additive rule registered here; a rule, hyperparameter and shape mismatch.
+  with a purely additive rule registered here; a rule, hyperparameter and shape mismatch;
+  a new batch size after ``reset()`` (bound with the hint 1, then 8, then a last batch of 6).
 * ``die``: rank 1 exits after the start-up check; rank 0 must get DistributedError, not hang.
 * ``stall``: rank 1 stops stepping (sleeps); rank 0 must get DistributedError after the
   group's timeout (2 s).
@@ -168,6 +169,32 @@ def equivalence(name: str, rank: int, every: int = 1, cut: int = BATCH // 2,
             "seams": len(syn.graph.seams)}
 
 
+def rebatch(name: str, rank: int, cuts: tuple[int, int] = (4, 2)) -> dict[str, Any]:
+    """Bound with the batch-size hint 1: batch 8 split at ``cuts[0]``, reset(), then a last
+    batch of 6 split at ``cuts[1]``; one process steps the whole batches."""
+    learner = _learner(name)
+    data = _data(name, learner)
+    phases = ((BATCH, cuts[0]), (6, cuts[1]))
+
+    def run(syn: px.Binding, part: int | None) -> None:
+        for full, cut in phases:
+            lo, hi = (0, full) if part is None else ((0, cut) if part == 0 else (cut, full))
+            for t in range(STEPS):
+                syn.step(data["pre"][t, lo:hi], data["post"][t, lo:hi])
+            syn.reset()
+
+    ref = _bind(learner, data["w"], 1, data["options"])
+    run(ref, None)
+    syn = _bind(learner, data["w"], 1, data["options"])
+    dp = data_parallel(syn)
+    run(syn, rank)
+    dp.close()
+    scale = float(np.max(np.abs(np.asarray(ref.weight, dtype=np.float64))))
+    return {"diff": _diff(np.asarray(syn.weight, np.float64), np.asarray(ref.weight, np.float64)),
+            "moved": _diff(np.asarray(ref.weight, np.float64), data["w"].astype(np.float64)),
+            "scale": scale, "batch": syn.batch_size}
+
+
 def _diff(a: np.ndarray, b: np.ndarray) -> float:
     """The largest difference; NaN in both at one place (a spike never seen) counts as equal,
     as does the same infinity (an age of "never")."""
@@ -221,6 +248,12 @@ def main() -> None:
         result["unequal_mean"] = equivalence("meta_nearest_online_stdp", rank, cut=3)
         result["every_refused"] = equivalence("nearest_online_stdp", rank, every=2)
         result["mismatch"] = mismatches(rank)
+        result["rebatch"] = {n: _guarded(rebatch, n, rank) for n in
+                             ("nearest_online_stdp", "postpreintstdp")}
+        result["rebatch_mean_unequal"] = _guarded(rebatch, "meta_nearest_online_stdp", rank,
+                                                  (4, 2))
+        result["rebatch_mean_equal"] = _guarded(rebatch, "meta_nearest_online_stdp", rank,
+                                                (4, 3))
     elif mode in ("die", "stall"):  # plastix initialises the group from the environment here
         syn = px.Learner("nearest_online_stdp").bind(np.full((N_POST, N_PRE), 0.5),
                                                      batch_size=2)

@@ -28,7 +28,8 @@ GOOD_PRE, GOOD_POST = np.zeros((2, 4)), np.zeros((2, 3))
 BAD_STEPS: list[tuple[str, Callable[[px.Binding], None], str]] = [
     ("pre shape", lambda s: s.step(np.zeros((2, 5)), GOOD_POST), "argument 'pre'"),
     ("post shape", lambda s: s.step(GOOD_PRE, np.zeros((2, 4))), "argument 'post'"),
-    ("batch size", lambda s: s.step(np.zeros((3, 4)), np.zeros((3, 3))), "batch first"),
+    ("batch size", lambda s: s.step(np.zeros((3, 4)), np.zeros((3, 3))),
+     "batch size 2.*reset().*got batch size 3"),
     ("NaN spikes", lambda s: s.step(np.full((2, 4), np.nan), GOOD_POST), "spikes of 0 or 1"),
     ("graded spikes", lambda s: s.step(GOOD_PRE, np.full((2, 3), 0.5)), "spikes of 0 or 1"),
     ("negative spikes", lambda s: s.step(-np.ones((2, 4)), GOOD_POST), "spikes of 0 or 1"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -64,3 +66,19 @@ def test_demo_rejects_bad_sizes(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["demo", "--neurons", "0"]) == 2
     assert "--neurons" in capsys.readouterr().err
+
+
+def test_the_torch_demo_learns_with_a_plastic_linear_layer_as_the_numpy_one() -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    from plastix._apps import demo
+    from plastix.torch import PlasticLinear
+
+    cfg = demo.DemoConfig(neurons=8, steps=20, retries=0)
+    x = demo.load_digits(0, 0.25)[0][:6]
+    w_np, theta_np = demo.train(cfg, x)
+    torch_cfg = dataclasses.replace(cfg, backend="torch")
+    assert isinstance(demo.plastic_synapse(torch_cfg, np.zeros((8, 64))).layer, PlasticLinear)
+    w_t, theta_t = demo.train(torch_cfg, x)
+    np.testing.assert_allclose(w_t.numpy(), w_np, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(theta_t.numpy(), theta_np, rtol=1e-5, atol=1e-6)

@@ -290,3 +290,25 @@ def test_hooking_one_of_two_seams_leaves_the_other_as_the_rule_computes_it() -> 
     assert len(seen) == 5
     np.testing.assert_array_equal(hooked.weight, plain.weight)
     np.testing.assert_array_equal(hooked.w_mean, plain.w_mean)
+
+
+@pytest.mark.parametrize("rule", ["nearest_online_stdp", "postpreintstdp"])
+def test_a_new_batch_size_after_reset_keeps_the_one_process_weights(
+        main_run: list[dict[str, Any]], rule: str) -> None:
+    for result in main_run:  # hint 1, batches 4 + 4, reset, a last batch of 2 + 4
+        res = result["rebatch"][rule]
+        assert "error" not in res, res
+        assert res["moved"] > 0
+        assert res["diff"] <= 1e-9 * max(1.0, res["scale"]), res
+    assert [r["rebatch"][rule]["batch"] for r in main_run] == [2, 4]
+
+
+def test_a_mean_over_a_new_batch_needs_equal_batches_again(
+        main_run: list[dict[str, Any]]) -> None:
+    for result in main_run:
+        assert "a change averaged over the batch needs equal batches" in \
+            result["rebatch_mean_unequal"]["error"]
+        assert "[2, 4]" in result["rebatch_mean_unequal"]["error"]
+        res = result["rebatch_mean_equal"]  # 4 + 4, then 3 + 3
+        assert "error" not in res, res
+        assert res["moved"] > 0 and res["diff"] <= 1e-9 * max(1.0, res["scale"]), res

@@ -101,14 +101,10 @@ def train(cfg: DemoConfig, images: np.ndarray,
           progress: Callable[[Iterable[int]], Iterable[int]] = iter) -> tuple[Any, Any]:
     """Learn the input weights from ``images`` (n, 64); returns (weight, theta) on the
     backend."""
-    import plastix as px
-
     be = resolve_backend(cfg.backend)
     rng = np.random.default_rng(cfg.seed)
     w0 = rng.uniform(0.0, 0.3, (cfg.neurons, images.shape[1]))
-    learner = px.Learner("nearest_online_stdp", backend=cfg.backend, Apost=cfg.Apost,
-                         Apre=cfg.Apre, w_norm=cfg.w_norm)
-    syn = learner.bind(w0)
+    syn = plastic_synapse(cfg, w0)
     layer, inhibition = _network(cfg, 1)
     encoder = PoissonEncoder(be, seed=cfg.seed)
     order = [i for _ in range(cfg.epochs) for i in rng.permutation(len(images))]
@@ -119,8 +115,8 @@ def train(cfg: DemoConfig, images: np.ndarray,
             fired = be.full((1, cfg.neurons), 0.0, "float32")
             for _ in range(cfg.steps):
                 pre = encoder(thresholds=thr)
-                post = layer.step(cfg.input_gain * (pre @ syn.weight.T), inhibition)
-                syn.step(pre, post)
+                post = layer.step(cfg.input_gain * syn.current(pre), inhibition)
+                syn.learn(pre, post)
                 fired = fired + post
             layer.reset()
             syn.reset()
@@ -128,6 +124,65 @@ def train(cfg: DemoConfig, images: np.ndarray,
                 break
             rate = rate * 2
     return syn.weight, layer.theta
+
+
+class _BindingSynapse:
+    """The input weights as a plastix binding (NumPy, CuPy)."""
+
+    def __init__(self, cfg: DemoConfig, w0: np.ndarray) -> None:
+        import plastix as px
+
+        self.syn = px.Learner("nearest_online_stdp", backend=cfg.backend, Apost=cfg.Apost,
+                              Apre=cfg.Apre, w_norm=cfg.w_norm).bind(w0)
+
+    @property
+    def weight(self) -> Any:
+        return self.syn.weight
+
+    def current(self, pre: Any) -> Any:
+        return pre @ self.syn.weight.T
+
+    def learn(self, pre: Any, post: Any) -> None:
+        self.syn.step(pre, post)
+
+    def reset(self) -> None:
+        self.syn.reset()
+
+
+class _TorchSynapse(_BindingSynapse):
+    """The input weights as a :class:`plastix.torch.PlasticLinear` layer (PyTorch): its
+    forward gives the current and remembers the input spikes, ``learn`` steps the rule."""
+
+    def __init__(self, cfg: DemoConfig, w0: np.ndarray) -> None:
+        import torch
+
+        from plastix.torch import PlasticLinear
+
+        device = resolve_backend(cfg.backend).device
+        self.layer = PlasticLinear(w0.shape[1], w0.shape[0], "nearest_online_stdp",
+                                   Apost=cfg.Apost, Apre=cfg.Apre, w_norm=cfg.w_norm,
+                                   device=device)
+        with torch.no_grad():
+            self.layer.weight.copy_(torch.as_tensor(w0))
+
+    @property
+    def weight(self) -> Any:
+        return self.layer.weight.detach()
+
+    def current(self, pre: Any) -> Any:
+        return self.layer(pre).detach()
+
+    def learn(self, pre: Any, post: Any) -> None:
+        self.layer.learn(post)
+
+    def reset(self) -> None:
+        self.layer.reset()
+
+
+def plastic_synapse(cfg: DemoConfig, w0: np.ndarray) -> _BindingSynapse:
+    """The demo's plastic input weights: a PlasticLinear layer on PyTorch, else a binding."""
+    torch_backend = resolve_backend(cfg.backend).name == "torch"
+    return (_TorchSynapse if torch_backend else _BindingSynapse)(cfg, w0)
 
 
 def respond(cfg: DemoConfig, weight: Any, theta: Any, images: np.ndarray, seed: int

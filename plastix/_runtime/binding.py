@@ -34,6 +34,15 @@ from .contract import (
     is_binary,
     is_train,
 )
+from .layout import (
+    Layout,
+    batch_of,
+    install,
+    layout_for,
+    locked_error,
+    signals_of,
+    switch,
+)
 from .statedict import STATE_FORMAT, check_state_dict
 
 if TYPE_CHECKING:
@@ -75,6 +84,8 @@ class Binding:
                                                      tuple(w.shape), mask is not None)
         self.graph = g
         self._seam_hooks: dict[str, Callable[[Any], Any]] = _Hooks()
+        self._user_hooks: dict[str, Callable[[Any], Any]] = {}
+        self._observers: dict[str, list[Callable[[Any], None]]] = {}
         self._user_ops = any(callable(n.op) for n in g.nodes)
         self.check_finite = debug_enabled() if check_finite is None else check_finite
         self.S: dict[str, Any] = {"weight": w}
@@ -90,9 +101,18 @@ class Binding:
         self._steps: dict[str, CompiledStep] = {}
         #: the compiled steps' private state: scratch buffers, bound flags, event limit
         self.step_state = StepState(math.prod(w.shape))
-        self._signals = {n: d for n, d in g.variables.items() if d.kind == "signal"}
-        self._fast_dtype = np.dtype(self.dtype) if self.backend.name == "numpy" \
-            and self.rule.binary_spikes and not self._signals else None
+        self._signals = signals_of(g)
+        # the batch size (plastix._runtime.layout): the step counter at the last bind or
+        # reset (None: locked, as after loading a sequence's state), the current layout,
+        # other batches' layouts, and who is told of a switch (monitors, data-parallel)
+        self._fresh_at: int | None = 0
+        self._layout = Layout(batch_size, self.rule, g, self._avals, self._signals, self._steps)
+        self._layouts: dict[int, Layout] = {}
+        self._layout_version = 0
+        self._layout_listeners: list[Callable[..., None]] = []
+        self._monitors: list[Any] = []
+        self._fast_dtype: np.dtype[Any] | None = None
+        self._refresh_fast_path()
         if any(n.phase == "bind" for n in g.nodes):
             self._run_phase("bind", None, None, {})
 
@@ -113,8 +133,15 @@ class Binding:
         self._guard()
 
     def _guard(self) -> None:
-        # user code (function ops, seam hooks) may raise mid-step: such steps are undoable
-        self._guarded = self._check_finite or self._user_ops or bool(self._seam_hooks)
+        # user code (function ops, seam hooks) may raise mid-step: such steps are undoable;
+        # plastix's own observers of a seam (monitors) only copy, and need no guard
+        self._guarded = self._check_finite or self._user_ops or bool(self._user_hooks)
+
+    def _refresh_fast_path(self) -> None:
+        # monitored steps go through _advance, which tells the monitors
+        self._fast_dtype = np.dtype(self.dtype) if self.backend.name == "numpy" \
+            and self.rule.binary_spikes and not self._signals and not self._monitors \
+            else None
 
     def _make_graph(self, params: Any, pre_shape: tuple[int, ...], post_shape: tuple[int, ...],
                     weight_shape: tuple[int, ...], masked: bool
@@ -135,8 +162,8 @@ class Binding:
             raise RuleValidationError(g.rule, f"build() raised {type(exc).__name__}: "
                                       f"{exc}") from exc
 
-    def _initial(self, name: str) -> Any:
-        decl = self.graph.variables[name]
+    def _initial(self, name: str, decl: Any = None) -> Any:
+        decl = self.graph.variables[name] if decl is None else decl
         value = decl.value
         if getattr(value, "shape", ()) != ():
             return self.backend.asarray(np.broadcast_to(np.asarray(value), decl.aval.shape)
@@ -197,6 +224,9 @@ class Binding:
                 del self._steps[phase]  # the code changed: recompiled on the next step
                 self.step_state.forget_buffers()
         self.rule, self.params, self.graph, self._avals = rule, params, g, avals
+        self._signals = signals_of(g)
+        self._layout = Layout(self.batch_size, rule, g, avals, self._signals, self._steps)
+        self._layouts.clear()  # other batches' graphs had the old hyperparameters
         self.step_state.invalidate()  # new bounds: the next clamp covers every synapse
 
     def _has_final(self) -> bool:
@@ -212,14 +242,41 @@ class Binding:
     def intercept(self, target: str, hook: Callable[[Any], Any] | None) -> None:
         """Pass the change of ``target`` through ``hook`` before the rule applies it (the
         seam); ``hook=None`` removes it. Used for accumulation, all-reduce and optimisers."""
+        self._check_seam(target)
+        if hook is not None and not callable(hook):
+            raise StepInputError(self.rule_name, "hook", "a callable taking the change and "
+                                 "returning the change to apply, or None", repr(hook))
+        if hook is None:
+            self._user_hooks.pop(target, None)
+        else:
+            self._user_hooks[target] = hook
+        self._rebuild_hooks()
+
+    def _check_seam(self, target: str) -> None:
         if not any(s.target == target for s in self.graph.seams):
             raise RuleValidationError(self.rule_name, "the rule declares no weight change for "
                                       "this target", variable=target)
-        if hook is None:
-            self._seam_hooks.pop(target, None)
+
+    def _observe(self, target: str, observer: Callable[[Any], None], on: bool = True) -> None:
+        """Let ``observer`` see the change of ``target`` each step, before any hook (used by
+        :class:`plastix.Monitor`; plastix's own code, so the step needs no guard)."""
+        self._check_seam(target)
+        chain = self._observers.setdefault(target, [])
+        if on:
+            chain.append(observer)
         else:
-            self._seam_hooks[target] = hook
+            chain.remove(observer)
+            if not chain:
+                del self._observers[target]
+        self._rebuild_hooks()
+
+    def _rebuild_hooks(self) -> None:
+        self._seam_hooks.clear()
+        for target in {*self._user_hooks, *self._observers}:
+            self._seam_hooks[target] = _chain(self._observers.get(target, ()),
+                                              self._user_hooks.get(target, _identity))
         self._steps.clear()
+        self._layouts.clear()  # their steps were compiled for the old seams
         self.step_state.forget_buffers()
         self._guard()
 
@@ -260,16 +317,41 @@ class Binding:
     def _prepare(self, pre: Any, post: Any, signals: Mapping[str, Any]
                  ) -> tuple[Any, Any, dict[str, Any]]:
         """Check and convert one step's inputs without touching any state."""
-        g = self.graph
         pre, post = self._adopt(pre, "pre"), self._adopt(post, "post")
         signals = {k: self._adopt(v, k) for k, v in signals.items()}
-        pre = self._coerce(pre, "pre", g.pre_shape, check_binary=self.rule.binary_spikes)
-        post = self._coerce(post, "post", g.post_shape, check_binary=self.rule.binary_spikes)
-        return pre, post, self._coerce_signals(signals)
+        layout = self._layout
+        batch = batch_of(pre, self.graph.pre_shape)
+        if batch is not None and batch != self.batch_size:
+            if not self.fresh:
+                raise locked_error(self, batch, pre)
+            layout = layout_for(self, batch)  # built, not yet installed
+        g, spiking = layout.graph, self.rule.binary_spikes
+        pre = self._coerce(pre, "pre", g.pre_shape, check_binary=spiking)
+        post = self._coerce(post, "post", g.post_shape, check_binary=spiking)
+        return pre, post, self._coerce_signals(signals, layout.signals)
 
     def _advance(self, pre: Any, post: Any, values: dict[str, Any], final: bool = False) -> None:
-        self._run_phase("final" if final and self._has_final() else "step", pre, post, values)
-        self.t += 1
+        if pre.shape[0] == self.batch_size and not (self._layout_listeners and self.fresh):
+            self._run_phase("final" if final and self._has_final() else "step", pre, post,
+                            values)
+            self.t += 1
+        else:  # the first step of a new batch size (checked by _prepare) or of a sequence
+            undo = switch(self, layout_for(self, int(pre.shape[0])))
+            try:
+                self._run_phase("final" if final and self._has_final() else "step", pre,
+                                post, values)
+            except BaseException:
+                undo()
+                raise
+            self.t += 1
+        for monitor in self._monitors:
+            monitor._after_step(self)
+
+    @property
+    def fresh(self) -> bool:
+        """Whether no step ran since ``bind`` or ``reset``: the next step may bring any batch
+        size (see :mod:`plastix._runtime.layout`)."""
+        return self._fresh_at == self.t
 
     def _adopt(self, x: Any, name: str) -> Any:
         """An array of another library or device as this backend's array (see
@@ -287,14 +369,16 @@ class Binding:
         return as_checked(self.backend, self.rule_name, name, x, shape, self.dtype,
                           binary=check_binary)
 
-    def _coerce_signals(self, signals: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = set(signals) - set(self._signals)
+    def _coerce_signals(self, signals: Mapping[str, Any],
+                        declared: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        declared = self._signals if declared is None else declared
+        unknown = set(signals) - set(declared)
         if unknown:
-            expected = ", ".join(self._signals) or "none"
+            expected = ", ".join(declared) or "none"
             raise StepInputError(self.rule_name, sorted(unknown)[0],
                                  f"one of the rule's signals ({expected})", "an unknown name")
         out = {}
-        for name, decl in self._signals.items():
+        for name, decl in declared.items():
             value = signals.get(name, decl.default)
             if value is None:
                 raise StepInputError(self.rule_name, name, f"a value of shape {decl.aval.shape}"
@@ -330,11 +414,14 @@ class Binding:
         if unknown:
             self._coerce_signals(signal_trains)  # raises, naming the unknown signal
         snapshot, t0 = {k: self.backend.copy(v) for k, v in self.arrays.items()}, self.t
+        layout, arrays = self._layout, dict(self.S)
         try:
             for t in steps:
                 sig = {k: (v[t] if per_step.get(k) else v) for k, v in signal_trains.items()}
                 self.step(pre_train[t], post_train[t], final=final and t == n - 1, **sig)
         except Exception:
+            if self._layout is not layout:  # the run started a new batch size: back to the old
+                install(self, layout, arrays)
             for k, v in snapshot.items():  # a run is all or nothing, as a step is
                 self.backend.assign(self.S[k], v)
             self.t = t0
@@ -346,6 +433,7 @@ class Binding:
         for name, decl in self.graph.variables.items():
             if decl.kind == "state":
                 self.backend.assign(self.S[name], self._initial(name))
+        self._fresh_at = self.t  # a new sequence: the next step may bring a new batch size
 
     def to(self, backend: str, device: str | None = None) -> Binding:
         """This binding on another backend or device, with a copy of its whole state.
@@ -414,6 +502,8 @@ class Binding:
             "seed": self.seed,
             "dt": self.dt,
             "dtype": self.dtype,
+            "batch_size": self.batch_size,
+            "fresh": self.fresh,
             "arrays": {k: self.backend.copy(v) for k, v in self.arrays.items()},
         }
 
@@ -421,11 +511,16 @@ class Binding:
         """Restore what :meth:`state_dict` returned (from any backend); all or nothing: every
         entry is checked (rule, hyperparameters, ``dt``, names, shapes, dtypes, finiteness,
         step counter, seed) before the first array is written."""
-        staged, t, seed = check_state_dict(self, sd)
+        staged, t, seed, batch, fresh = check_state_dict(self, sd)
+        if batch != self.batch_size:
+            switch(self, layout_for(self, batch))
         self.step_state.invalidate()  # the loaded weight may lie outside the bounds
         for k, host in staged.items():
             self.backend.assign(self.S[k], self.backend.asarray(host, dtype_name(self.S[k].dtype)))
         self.t, self.seed = t, seed
+        # a sequence's state fixes the batch until reset(); a state saved right after a
+        # reset() does not
+        self._fresh_at = t if fresh else None
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write this binding to ``path`` (a NumPy ``.npz`` without pickle), atomically;
@@ -451,3 +546,18 @@ class _Hooks(dict[str, Callable[[Any], Any]]):
 
 def _identity(x: Any) -> Any:
     return x
+
+
+def _chain(observers: Iterable[Callable[[Any], None]], hook: Callable[[Any], Any]
+           ) -> Callable[[Any], Any]:
+    """The seam function: each observer sees the rule's change, then the hook transforms it."""
+    seen = tuple(observers)
+    if not seen:
+        return hook
+
+    def seam(change: Any) -> Any:
+        for observer in seen:
+            observer(change)
+        return hook(change)
+
+    return seam

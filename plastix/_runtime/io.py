@@ -2,8 +2,9 @@
 
 A saved binding is a NumPy ``.npz`` archive read with ``allow_pickle=False``, so opening one
 never runs code. It holds one entry ``header``, UTF-8 JSON (the file format and its version,
-the plastix version, the rule's name and hyperparameters, dtype, batch size, ``dt``, step
-counter and seed, and the name, shape and dtype of every array), and one entry
+the plastix version, the rule's name and hyperparameters, dtype, batch size (and whether
+the state is that of a fresh binding, which takes any batch size on its next step), ``dt``,
+step counter and seed, and the name, shape and dtype of every array), and one entry
 ``array.<name>`` per array: the weight, learned values, traces, delays, fixed state, the mask.
 The random stream needs no array: the generator is counter-based, a pure function of the seed
 and the step counter (``plastix.backends._random``).
@@ -49,7 +50,7 @@ def header(b: Binding) -> dict[str, Any]:
     return {
         "format": FORMAT_NAME, "version": FILE_VERSION, "plastix": __version__,
         "rule": b.rule_name, "params": dataclasses.asdict(b.params), "dtype": b.dtype,
-        "batch_size": b.batch_size, "dt": b.dt, "t": b.t, "seed": b.seed,
+        "batch_size": b.batch_size, "fresh": b.fresh, "dt": b.dt, "t": b.t, "seed": b.seed,
         "shape_options": {k: list(v) if isinstance(v, tuple) else v
                           for k, v in b.shape_options.items()},
         "masked": "mask" in b.S, "backend": b.backend.key,
@@ -114,7 +115,7 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
             raise StateDictError(f"{name!r}: unexpected entries {sorted(extra)}")
     sd = {k: head[k] for k in ("rule", "params", "t", "seed", "dt", "dtype", "batch_size",
                                "shape_options", "masked")}
-    return {**sd, "format": STATE_FORMAT, "arrays": arrays}
+    return {**sd, "fresh": head.get("fresh", False), "format": STATE_FORMAT, "arrays": arrays}
 
 
 def _header(name: str, archive: Any) -> dict[str, Any]:

@@ -141,7 +141,9 @@ def load(path: str | os.PathLike[str], backend: str = "numpy", *, device: str | 
     arrays = sd["arrays"]
     if "weight" not in arrays:
         raise StateDictError(f"{os.fspath(path)!r}: no weight array")
-    b = learner.bind(arrays["weight"], batch_size=sd["batch_size"],
+    # bound at batch 1: loading switches to the file's batch size once its arrays fit it,
+    # so a header's batch size alone never allocates anything
+    b = learner.bind(arrays["weight"], batch_size=1,
                      mask=arrays.get("mask") if sd["masked"] else None, dt=sd["dt"],
                      seed=sd["seed"], check_finite=check_finite, **options)
     b.load_state_dict(sd)

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from plastix._errors import PlastixError, StateDictError
-from plastix.backends import dtype_name
 
 from .contract import dtype_kind, host_array
+from .layout import array_specs
 
 if TYPE_CHECKING:
     from .binding import Binding
@@ -25,9 +25,12 @@ if TYPE_CHECKING:
 STATE_FORMAT = 1
 
 
-def check_state_dict(b: Binding, sd: Any) -> tuple[dict[str, np.ndarray], int, int]:
+def check_state_dict(b: Binding, sd: Any) -> tuple[dict[str, np.ndarray], int, int, int, bool]:
     """Check ``sd`` against binding ``b`` without changing it: the host arrays to write, the
-    step counter and the seed; StateDictError naming what does not fit."""
+    step counter, the seed, the batch size of its arrays and whether it was taken at the start
+    of a sequence (right after ``bind`` or ``reset``); StateDictError naming what does not
+    fit. A state dict without ``batch_size`` (written before batch sizes were free) is of the
+    binding's batch size; one without ``fresh`` is of a sequence under way."""
     rule = b.rule_name
 
     def fail(message: str) -> StateDictError:
@@ -59,28 +62,36 @@ def check_state_dict(b: Binding, sd: Any) -> tuple[dict[str, np.ndarray], int, i
         raise fail(f"dtype {sd['dtype']!r} differs from this binding's {b.dtype!r}")
     t = _count(fail, "t", sd.get("t", b.t), low=0)
     seed = _count(fail, "seed", sd.get("seed", b.seed), low=None)
+    batch = _count(fail, "batch_size", sd.get("batch_size", b.batch_size), low=1)
+    fresh = sd.get("fresh", False)
+    if not isinstance(fresh, bool | np.bool_):
+        raise fail(f"'fresh' must be True or False, got {fresh!r}")
     arrays = sd["arrays"]
     own = b.arrays
     if not isinstance(arrays, Mapping) or set(arrays) != set(own):
         names = sorted(arrays) if isinstance(arrays, Mapping) else type(arrays).__name__
         raise fail(f"arrays {names} do not match this binding's {sorted(own)}")
+    try:
+        specs = array_specs(b, batch)
+    except PlastixError as exc:
+        raise fail(f"batch size {batch} does not fit: {exc}") from None
     staged = {}
     for k, v in arrays.items():
         try:
             host = host_array(v)
         except Exception as exc:
             raise fail(f"array {k!r} cannot be read ({type(exc).__name__}: {exc})") from None
-        want_shape, want_dtype = tuple(b.S[k].shape), dtype_name(b.S[k].dtype)
+        want_shape, want_dtype, finite = specs[k]
         if host.shape != want_shape:
-            raise fail(f"array {k!r}: shape {host.shape} does not match {want_shape}")
+            raise fail(f"array {k!r}: shape {host.shape} does not match {want_shape} (batch "
+                       f"size {batch})")
         if host.dtype.name != want_dtype:
             raise fail(f"array {k!r}: dtype {host.dtype.name} does not match {want_dtype}")
-        decl = b.graph.variables.get(k)
-        may_be_nan = decl is not None and not decl.finite  # e.g. spike ages before a spike
-        if dtype_kind(host.dtype) == "float" and not may_be_nan and not np.isfinite(host).all():
+        # an array declared non-finite (spike ages before a spike) may hold NaN
+        if dtype_kind(host.dtype) == "float" and finite and not np.isfinite(host).all():
             raise fail(f"array {k!r} holds NaN or infinite values")
         staged[k] = host
-    return staged, t, seed
+    return staged, t, seed, batch, bool(fresh)
 
 
 def _is_real(x: Any) -> bool:
