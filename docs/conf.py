@@ -33,7 +33,7 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 html_theme = "alabaster"
 # a text column of about 100 characters of code (see _static/plastix.css)
-html_theme_options = {"page_width": "1140px", "sidebar_width": "230px"}
+html_theme_options = {"page_width": "1180px", "sidebar_width": "230px", "body_max_width": "900px"}
 html_static_path = ["_static"]
 html_css_files = ["plastix.css"]
 nitpicky = False
