@@ -62,6 +62,9 @@ def get_backend(spec: str = "numpy", device: str | None = None) -> Backend:
         package = entry.meta.get("package") or entry.name
         raise BackendUnavailableError(spec, f"is not installed ({exc}); install it with "
                                       f"{install_hint(package)}") from exc
+    except Exception as exc:  # a plugin's factory that fails: its error, named and contained
+        raise BackendUnavailableError(spec, f"its factory (registered by {entry.provider!r}) "
+                                      f"raised {type(exc).__name__}: {exc}") from exc
     extra = plugin_lowerings(entry.name)
     if extra:
         backend.table = {**backend.table, **extra}

@@ -25,6 +25,7 @@ With the sum both give :math:`\Delta = \gamma \sum_b M_b\,(\mathrm{sgn}(\eta_P) 
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import plastix as px
@@ -34,9 +35,18 @@ NAMED_REDUCTIONS = ("sum", "mean", "amax")
 
 
 def check_reduction(rule: str, param: str, value: Any) -> None:
-    """Raise HyperparameterError unless ``value`` is a named reduction or a function."""
-    if callable(value) or value in NAMED_REDUCTIONS:
+    """Raise HyperparameterError unless ``value`` is a named reduction or a function that
+    can be called as ``f(x, axis, xp=xp)``."""
+    if isinstance(value, str) and value in NAMED_REDUCTIONS:
         return
+    if callable(value):
+        try:
+            inspect.signature(value).bind(None, 0, xp=None)
+            return
+        except TypeError:
+            pass
+        except ValueError:  # a builtin without a signature: tried when the rule is built
+            return
     raise px.HyperparameterError(rule, param, f"expected one of {list(NAMED_REDUCTIONS)} or a "
                                  f"function f(x, axis, *, xp), got {value!r}")
 

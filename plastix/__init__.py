@@ -24,6 +24,7 @@ from ._errors import (
     RegistrationError,
     RuleValidationError,
     StateDictError,
+    StepError,
     StepInputError,
     UnknownRuleError,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "STDPTrainer",
     "SpikingLayer",
     "StateDictError",
+    "StepError",
     "StepInputError",
     "UnknownRuleError",
     "Value",

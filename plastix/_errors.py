@@ -220,6 +220,22 @@ class NonFiniteError(PlastixError, FloatingPointError):
                          "(weights, state and step counter are unchanged)")
 
 
+class StepError(PlastixError, RuntimeError):
+    """Code outside plastix's own primitives (a function op, a plugin op's lowering, a seam
+    hook) raised during a step; the step was rolled back. The original error is ``cause``
+    (and ``__cause__``)."""
+
+    def __init__(self, rule: str, step: int, op: str | None, cause: BaseException) -> None:
+        self.rule = rule
+        self.step = step
+        self.op = op
+        self.cause = cause
+        where = op if op is not None else "an op that could not be located"
+        super().__init__(f"rule {rule!r}, step {step}: {where} raised "
+                         f"{type(cause).__name__}: {cause}; the step was rolled back "
+                         "(weights, state and step counter are unchanged)")
+
+
 class ConversionWarning(UserWarning):
     """Arrays are converted between libraries or devices at a cost (or a weight's updates
     will not reach the array the caller passed)."""

@@ -41,7 +41,7 @@ import numpy as np
 
 from plastix._compiler.sharding import ShardedSeed, additive_problem, analyse
 
-from ._errors import PlastixError, install_hint
+from ._errors import PlastixError, StepInputError, install_hint
 from ._runtime.binding import Binding
 from ._runtime.contract import host_array as _host
 
@@ -84,10 +84,14 @@ class DataParallel:
 
     def __init__(self, binding: Binding, group: Any = None, *, every: int = 1,
                  timeout: float | datetime.timedelta | None = None) -> None:
+        if not isinstance(binding, Binding):
+            raise StepInputError("data_parallel", "binding", "a plastix Binding (made by "
+                                 "Learner.bind)", f"{binding!r} ({type(binding).__name__})")
         self.binding = binding
         self.rule = rule = binding.rule_name
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise DistributedError(rule, f"'every' must be a positive int, got {every!r}")
+        timeout = _check_timeout(rule, timeout)
         split = analyse(binding.graph, binding._avals, binding.rule.build)
         if split.problems:
             raise DistributedError(rule, "the rule cannot be split over the batch: "
@@ -167,8 +171,6 @@ class DataParallel:
                                        f"(environment lacks {', '.join(missing)})")
             if timeout is None:
                 timeout = DEFAULT_TIMEOUT
-            elif not isinstance(timeout, datetime.timedelta):
-                timeout = datetime.timedelta(seconds=float(timeout))
             cuda = self.binding.backend.name == "cupy" or "cuda" in str(
                 self.binding.backend.device or "")
             self._collective("joining the process group", lambda: dist.init_process_group(
@@ -328,6 +330,24 @@ class DataParallel:
     def __repr__(self) -> str:
         return (f"<DataParallel {self.rule} rank {self.rank}/{self.world_size} "
                 f"every={self.every}>")
+
+
+def _check_timeout(rule: str, timeout: Any) -> datetime.timedelta | None:
+    """``timeout`` (seconds or a timedelta) as a positive, finite timedelta, or None."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, datetime.timedelta):
+        seconds = timeout.total_seconds()
+    elif isinstance(timeout, bool) or not isinstance(timeout, int | float | np.integer |
+                                                     np.floating):
+        raise DistributedError(rule, f"'timeout' must be a number of seconds or a "
+                               f"datetime.timedelta, got {timeout!r}")
+    else:
+        seconds = float(timeout)
+    if not (seconds > 0 and seconds < 1e9):  # also refuses NaN
+        raise DistributedError(rule, f"'timeout' must be positive and finite (seconds), got "
+                               f"{timeout!r}")
+    return datetime.timedelta(seconds=seconds)
 
 
 def _show(a: dict[str, Any], b: dict[str, Any], key: str) -> tuple[Any, Any]:

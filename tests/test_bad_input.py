@@ -333,6 +333,191 @@ CASES: list[Case] = [
     # -- rule authoring: variable_to_backend / op_to_backend ----------------------------------
 ]
 
+CANNS = "canns_stdp"
+TRIPLET = "triplet_stdp"
+NORSE = "norse_stdp"
+
+
+def _hooked(hook: Callable[[Any], Any]) -> Callable[[px.Binding, str], None]:
+    """Step once through a seam hook, then take it off again (whatever the step did)."""
+    def act(b: px.Binding, be: str) -> None:
+        b.intercept("weight", hook)
+        try:
+            b.step(np.ones(_pre(b)), np.ones(_post(b)))
+        finally:
+            b.intercept("weight", None)
+
+    return act
+
+
+def _raising_hook(dw: Any) -> Any:
+    raise ZeroDivisionError("the hook divides by zero")
+
+
+def _overlapping_view(shape: tuple[int, int]) -> np.ndarray:
+    """A writable view whose rows all share one row's memory."""
+    row = np.zeros(shape[1])
+    return np.lib.stride_tricks.as_strided(row, shape=shape, strides=(0, row.strides[0]))
+
+
+def _unwritable() -> np.ndarray:
+    w = np.full((3, 4), 0.5, dtype=np.float32)
+    w.flags.writeable = False
+    return w
+
+
+# Input validation at the door (issue 19): hyperparameters by type and range, when the
+# learner is made, in bind(**overrides) and in set(); bind's own arguments; weights a step
+# cannot write; values the binding's dtype cannot hold; seam hooks.
+CASES += [
+    # -- hyperparameters: types ---------------------------------------------------------------
+    ("hp-bool-for-number", NOS, px.HyperparameterError, (NOS, "'Apost'", "number", "bool"),
+     lambda b, be: px.Learner(NOS, be, Apost=True)),
+    ("hp-numeric-string", NOS, px.HyperparameterError, (NOS, "'Apost'", "number", "'0.1'"),
+     lambda b, be: px.Learner(NOS, be, Apost="0.1")),
+    ("hp-function-for-number", NOS, px.HyperparameterError, (NOS, "'Apre'", "number"),
+     lambda b, be: px.Learner(NOS, be, Apre=lambda: 0.1)),
+    ("hp-huge-int", NOS, px.HyperparameterError, (NOS, "'Apost'", "finite", "401 digits"),
+     lambda b, be: px.Learner(NOS, be, Apost=10**400)),
+    ("hp-complex", NOS, px.HyperparameterError, (NOS, "'Apost'", "number", "complex"),
+     lambda b, be: px.Learner(NOS, be, Apost=1j)),
+    ("hp-none-for-number", NOS, px.HyperparameterError, (NOS, "'Apost'", "number"),
+     lambda b, be: px.Learner(NOS, be, Apost=None)),
+    ("hp-list-for-number", NOS, px.HyperparameterError, (NOS, "'Apost'", "number"),
+     lambda b, be: px.Learner(NOS, be, Apost=[0.1])),
+    ("hp-vector-for-number", NOS, px.HyperparameterError, (NOS, "'Apost'", "number"),
+     lambda b, be: px.Learner(NOS, be, Apost=np.array([0.1, 0.2]))),
+    ("hp-numpy-nan", NOS, px.HyperparameterError, (NOS, "'Apost'", "finite"),
+     lambda b, be: px.Learner(NOS, be, Apost=np.float32("nan"))),
+    ("hp-numpy-bool", NOS, px.HyperparameterError, (NOS, "'Apost'", "bool"),
+     lambda b, be: px.Learner(NOS, be, Apost=np.bool_(True))),
+    ("hp-int-bool", INT, px.HyperparameterError, (INT, "'shift'", "integer", "bool"),
+     lambda b, be: px.Learner(INT, be, shift=True)),
+    ("hp-int-too-large", INT, px.HyperparameterError, (INT, "'trace_scale'", "2**63"),
+     lambda b, be: px.Learner(INT, be, trace_scale=2**70)),
+    ("hp-int-string", INT, px.HyperparameterError, (INT, "'nu0'", "integer", "'14'"),
+     lambda b, be: px.Learner(INT, be, nu0="14")),
+    ("hp-flag-int", NORSE, px.HyperparameterError, (NORSE, "'hardbound'", "True or False"),
+     lambda b, be: px.Learner(NORSE, be, hardbound=1)),
+    ("hp-choice-bool", NORSE, px.HyperparameterError, (NORSE, "'stdp_algorithm'", "one of"),
+     lambda b, be: px.Learner(NORSE, be, stdp_algorithm=True)),
+    ("hp-choice-array", NORSE, px.HyperparameterError, (NORSE, "'stdp_algorithm'", "one of"),
+     lambda b, be: px.Learner(NORSE, be, stdp_algorithm=np.array(["additive", "x"]))),
+    ("hp-alias-string", "classic_stdp", px.HyperparameterError, ("'gmax'", "number"),
+     lambda b, be: px.Learner("classic_stdp", be, gmax="0.01")),
+    ("hp-name-not-string", NOS, px.HyperparameterError, (NOS, "string"),
+     lambda b, be: px.find_rule(NOS).make_params({1: 2})),  # type: ignore[dict-item]
+    # -- hyperparameters: ranges and pairs ----------------------------------------------------
+    ("hp-inverted-bounds", CANNS, px.HyperparameterError, (CANNS, "'w_min'", "w_min <= w_max"),
+     lambda b, be: px.Learner(CANNS, be, w_min=1.0, w_max=0.0)),
+    ("hp-inverted-by-one", CANNS, px.HyperparameterError, (CANNS, "'w_max'", "inverted"),
+     lambda b, be: px.Learner(CANNS, be, w_max=-0.5)),  # below the default w_min = 0
+    ("hp-inverted-int-bounds", INT, px.HyperparameterError, (INT, "'w_min'", "w_max = 109"),
+     lambda b, be: px.Learner(INT, be, w_min=200)),
+    ("hp-inverted-bounds-override", CANNS, px.HyperparameterError, (CANNS, "'w_min'",),
+     lambda b, be: b.learner.bind(np.zeros((3, 4)), w_min=2.0)),
+    ("hp-inf-of-wrong-sign", TRIPLET, px.HyperparameterError, (TRIPLET, "'w_min'", "-inf"),
+     lambda b, be: px.Learner(TRIPLET, be, w_min=float("inf"))),
+    ("hp-inf-where-finite", CANNS, px.HyperparameterError, (CANNS, "'w_max'", "finite"),
+     lambda b, be: px.Learner(CANNS, be, w_max=float("inf"))),
+    ("hp-dtype-bogus-prefix", NOS, px.HyperparameterError, (NOS, "'dtype'", "bogus.float64"),
+     lambda b, be: px.Learner(NOS, be, dtype="bogus.float64")),
+    ("hp-dtype-not-a-dtype", NOS, px.HyperparameterError, (NOS, "'dtype'", "5"),
+     lambda b, be: px.Learner(NOS, be, dtype=5)),  # type: ignore[arg-type]
+    ("hp-dtype-numpy-unsupported", NOS, px.HyperparameterError, (NOS, "'dtype'", "int16"),
+     lambda b, be: px.Learner(NOS, be, dtype=np.int16)),  # type: ignore[arg-type]
+    ("hp-seed-numpy-bool", NOS, px.HyperparameterError, (NOS, "'seed'",),
+     lambda b, be: px.Learner(NOS, be, seed=np.bool_(True))),  # type: ignore[arg-type]
+    # -- set(...): the same checks, and nothing changes -----------------------------------------
+    ("set-numeric-string", NOS, px.HyperparameterError, (NOS, "'Apost'", "number"),
+     lambda b, be: b.set(Apost="0.1")),
+    ("set-bool", NOS, px.HyperparameterError, (NOS, "'Apre'", "bool"),
+     lambda b, be: b.set(Apre=False)),
+    ("set-out-of-range", NOS, px.HyperparameterError, (NOS, "'trace_pre'", "<= 1"),
+     lambda b, be: b.set(trace_pre=3.0)),
+    ("set-unknown", NOS, px.HyperparameterError, (NOS, "'Apots'", "Apost"),
+     lambda b, be: b.set(Apots=0.1)),
+    ("set-inverted-bounds", CANNS, px.HyperparameterError, (CANNS, "'w_max'", "inverted"),
+     lambda b, be: b.set(w_max=-1.0)),
+    ("set-int-trace-growth", INT, px.HyperparameterError, (INT, "'trace_decay'",),
+     lambda b, be: b.set(trace_decay=2**15 + 1)),
+    # -- bind(...) ------------------------------------------------------------------------------
+    ("bind-seed-string", NOS, px.StepInputError, ("'seed'", "an int", "'1'"),
+     lambda b, be: b.learner.bind(np.zeros((3, 4)), seed="1")),  # type: ignore[arg-type]
+    ("bind-seed-float", NOS, px.StepInputError, ("'seed'", "1.7"),
+     lambda b, be: b.learner.bind(np.zeros((3, 4)), seed=1.7)),  # type: ignore[arg-type]
+    ("bind-seed-bool", NOS, px.StepInputError, ("'seed'", "True"),
+     lambda b, be: b.learner.bind(np.zeros((3, 4)), seed=True)),
+    ("bind-pre-shape-int", NOS, px.StepInputError, ("'pre_shape'", "tuple"),
+     lambda b, be: b.learner.bind(np.zeros((3, 4)), pre_shape=4)),  # type: ignore[arg-type]
+    ("bind-pre-shape-negative", NOS, px.StepInputError, ("'pre_shape'", "(1, -28)"),
+     lambda b, be: b.learner.bind(np.zeros((3, 4)), pre_shape=(1, -28))),
+    ("bind-batch-unallocatable", NOS, px.StepInputError, ("'batch_size'", "fits",
+                                                          "35184372088832"),
+     lambda b, be: b.learner.bind(np.zeros((3, 4)), batch_size=2**45)),
+    ("bind-weight-read-only", NOS, px.StepInputError, ("'weight'", "writable", "read-only"),
+     lambda b, be: b.learner.bind(_unwritable())),
+    ("bind-weight-broadcast-view", NOS, px.StepInputError, ("'weight'", "writable"),
+     lambda b, be: b.learner.bind(np.broadcast_to(np.zeros(4, np.float32), (3, 4)))),
+    ("bind-weight-overlapping-view", NOS, px.StepInputError, ("'weight'", "share memory"),
+     lambda b, be: px.Learner(NOS, be, dtype="float64").bind(_overlapping_view((3, 4)))),
+    ("bind-weight-overflows-float32", NOS, px.StepInputError, ("'weight'", "float32",
+                                                               "1e+300"),
+     lambda b, be: b.learner.bind(np.full((3, 4), 1e300))),
+    ("bind-weight-wraps-int32", INT, px.StepInputError, ("'weight'", "int32",
+                                                         "1099511627776"),
+     lambda b, be: px.Learner(INT, be, dtype="int32").bind(np.full((3, 4), 2**40))),
+    ("bind-weight-int32-from-float", INT, px.StepInputError, ("'weight'", "2147483647",
+                                                              "10000000000.0"),
+     lambda b, be: px.Learner(INT, be, dtype="int32").bind(np.full((3, 4), 1e10))),
+    ("bind-weight-int64-from-float", INT, px.StepInputError, ("'weight'", "int64"),
+     lambda b, be: px.Learner(INT, be, dtype="int64").bind(np.full((3, 4), 2.0**63))),
+    ("bind-weight-below-int32", INT, px.StepInputError, ("'weight'", "-2147483648"),
+     lambda b, be: px.Learner(INT, be, dtype="int32").bind(np.full((3, 4), -2**31 - 1))),
+    ("bind-mask-overflows", NOS, px.StepInputError, ("'mask'", "float32"),
+     lambda b, be: b.learner.bind(np.zeros((3, 4)), mask=np.full((3, 4), 1e300))),
+    # -- step(...): values the dtype cannot hold ------------------------------------------------
+    ("step-signal-overflows-float32", "<reward>", px.StepInputError, ("'reward'", "float32",
+                                                                       "1e+300"),
+     lambda b, be: b.step(ok_pre(b), ok_post(b), reward=1e300)),
+    ("step-graded-spike-overflows", "<graded>", px.StepInputError, ("'pre'", "float32"),
+     lambda b, be: b.step(with_value(_pre(b), -1e300), ok_post(b))),
+    # -- intercept(...) and seam hooks ------------------------------------------------------------
+    ("intercept-hook-not-callable", NOS, px.StepInputError, ("'hook'", "callable", "5"),
+     lambda b, be: b.intercept("weight", 5)),  # type: ignore[arg-type]
+    ("intercept-target-not-string", NOS, px.StepInputError, ("'target'", "['weight']"),
+     lambda b, be: b.intercept(5, None)),  # type: ignore[arg-type]
+    ("intercept-unknown-target", NOS, px.RuleValidationError, ("'delay'", "['weight']"),
+     lambda b, be: b.intercept("delay", lambda dw: dw)),
+    ("hook-returns-none", NOS, px.StepInputError, ("seam hook of 'weight'", "(3, 4)", "None"),
+     _hooked(lambda dw: None)),
+    ("hook-returns-wrong-shape", NOS, px.StepInputError, ("seam hook of 'weight'", "(3, 4)",
+                                                          "(4,)"),
+     _hooked(lambda dw: dw[0])),
+    ("hook-returns-list", NOS, px.StepInputError, ("seam hook of 'weight'", "list"),
+     _hooked(lambda dw: [[0.0] * 4] * 3)),
+    ("hook-raises", NOS, px.StepError, ("seam hook of 'weight'", "ZeroDivisionError",
+                                        "rolled back"),
+     _hooked(_raising_hook)),
+    # -- groups -----------------------------------------------------------------------------------
+    ("group-add-not-a-binding", NOS, px.StepInputError, ("'binding'", "Binding", "5"),
+     lambda b, be: px.LearnerGroup().add("x", 5)),  # type: ignore[arg-type]
+    ("group-step-none", NOS, px.StepInputError, ("'spikes'", "mapping", "None"),
+     lambda b, be: _group(b).step(None)),  # type: ignore[arg-type]
+    ("group-step-none-spikes", NOS, px.StepInputError, ("'pre'",),
+     lambda b, be: _group(b).step({"b": (None, None)})),
+    ("group-load-not-a-mapping", NOS, px.StepInputError, ("'state_dict'",),
+     lambda b, be: _group(b).load_state_dict([1])),  # type: ignore[arg-type]
+    ("group-bind-learner-not-a-learner", NOS, px.StepInputError, ("'learner'", "Learner"),
+     lambda b, be: px.LearnerGroup().bind("x", np.zeros((3, 4)), learner=5)),  # type: ignore
+]
+
+
+def _group(b: px.Binding) -> px.LearnerGroup:
+    group = px.LearnerGroup()
+    group.add("b", b)
+    return group
+
 AUTHORING: list[tuple[str, tuple[str, ...], Callable[[px.Graph], Any]]] = [
     ("undefined-input", ("'add'", "'xx'"),
      lambda g: g.op_to_backend("dw", "add", ["weight", "xx"])),
@@ -454,7 +639,7 @@ def test_bad_input_raises_and_changes_nothing(case: Case, backend: str,
     rule = test_rules.get(rule.strip("<>"), rule)
     signals = {"reward": 1.0} if rule == test_rules["reward"] else {}
     b = bound(backend, rule, batch=2, n_pre=4, n_post=3, signals=signals)
-    before = snapshot(b)
+    before, params, hooks = snapshot(b), b.params, dict(b._seam_hooks)
     with pytest.raises(error) as info:
         act(b, backend)
     assert isinstance(info.value, px.PlastixError)
@@ -462,8 +647,10 @@ def test_bad_input_raises_and_changes_nothing(case: Case, backend: str,
     for word in words:
         assert word in message, f"{word!r} not in {message!r}"
     if isinstance(info.value, px.StepInputError):
-        assert info.value.rule == b.rule_name and "expected" in message and "got" in message
+        assert info.value.rule in (b.rule_name, "LearnerGroup") and "expected" in message \
+            and "got" in message
     assert_unchanged(b, before)
+    assert b.params == params and dict(b._seam_hooks) == hooks
     b.step(np.ones(b.graph.pre_shape), np.ones(b.graph.post_shape), **signals)
     assert b.t == before.t + 1  # and the binding still works
 
@@ -489,3 +676,122 @@ def test_host_data_is_accepted_on_every_backend(backend: str) -> None:
     b = bound(backend, NOS, steps=0)
     b.step([[0, 1, 0, 1], [1, 0, 0, 0]], native(backend, np.ones((2, 3)), "float32"))
     assert b.t == 1
+
+
+# -- torch tensors that no step can use ---------------------------------------------------------
+def _torch_cases() -> list[tuple[str, tuple[str, ...], Callable[[Any, px.Binding], Any]]]:
+    return [
+        ("expanded-weight", ("'weight'", "share memory"),
+         lambda torch, b: b.learner.bind(torch.zeros(4).expand(3, 4))),
+        ("inference-weight", ("'weight'", "inference"),
+         lambda torch, b: b.learner.bind(_inference_tensor(torch))),
+        ("sparse-spikes", ("'pre'", "dense", "sparse"),
+         lambda torch, b: b.step(torch.ones(_pre(b)).to_sparse(), torch.zeros(_post(b)))),
+        ("sparse-csr-spikes", ("'post'", "dense", "sparse"),
+         lambda torch, b: b.step(torch.zeros(_pre(b)), torch.ones(_post(b)).to_sparse_csr())),
+        ("nested-spikes", ("'pre'", "nested"),
+         lambda torch, b: b.step(_nested(torch, _pre(b)), torch.zeros(_post(b)))),
+        ("sparse-weight", ("'weight'", "dense"),
+         lambda torch, b: b.learner.bind(torch.zeros(3, 4).to_sparse())),
+    ]
+
+
+def _inference_tensor(torch: Any) -> Any:
+    with torch.inference_mode():
+        return torch.zeros(3, 4)
+
+
+def _nested(torch: Any, shape: tuple[int, ...]) -> Any:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch: "nested tensors are a prototype"
+        return torch.nested.nested_tensor([torch.ones(shape[1]) for _ in range(shape[0])])
+
+
+@pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
+@pytest.mark.parametrize("case", _torch_cases(), ids=[c[0] for c in _torch_cases()])
+def test_torch_tensors_a_step_cannot_use_are_refused(case: Any) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    _, words, act = case
+    b = bound("torch", NOS, batch=2, n_pre=4, n_post=3)
+    before = snapshot(b)
+    with pytest.raises(px.StepInputError) as info:
+        act(torch, b)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+    assert_unchanged(b, before)
+
+
+# -- numbers of any array library are the numbers they are ------------------------------------
+def _scalars() -> list[tuple[str, str, Any, Any]]:
+    out = [("numpy-float32", "Apost", np.float32(0.25), 0.25),
+           ("numpy-float64", "Apost", np.float64(0.01), 0.01),
+           ("zero-d-array", "Apre", np.array(0.5), 0.5),
+           ("python-int-for-float", "Apost", 1, 1.0),
+           ("numpy-int64-for-int", "shift", np.int64(12), 12),
+           ("integral-float-for-int", "shift", 12.0, 12),
+           ("zero-d-int-array", "nu0", np.array(7), 7)]
+    try:
+        import torch
+    except ImportError:
+        return out
+    return [*out, ("torch-float", "Apost", torch.tensor(0.25), 0.25),
+            ("torch-int", "shift", torch.tensor(12), 12)]
+
+
+@pytest.mark.parametrize("case", _scalars(), ids=[c[0] for c in _scalars()])
+def test_numbers_of_any_array_library_are_accepted_as_the_numbers_they_are(
+        case: tuple[str, str, Any, Any], backend: str) -> None:
+    _, name, value, plain = case
+    rule = INT if name in ("shift", "nu0") else NOS
+    given = px.Learner(rule, backend, **{name: value})
+    stored = getattr(given.params, name)
+    assert stored == plain and type(stored) is type(plain)
+    same = px.Learner(rule, backend, **{name: plain})
+    a, c = (bound(backend, rule, steps=0) for _ in range(2))
+    for syn, learner in ((a, given), (c, same)):
+        syn.set(**{name: getattr(learner.params, name)})
+        syn.step(np.ones(_pre(syn)), np.ones(_post(syn)))
+    np.testing.assert_array_equal(to_numpy(a.weight), to_numpy(c.weight))
+    b = bound(backend, rule, steps=0)
+    b.set(**{name: value})  # set() normalises the same way
+    assert getattr(b.params, name) == plain and type(getattr(b.params, name)) is type(plain)
+
+
+def test_a_numeric_string_fails_when_the_learner_is_made() -> None:
+    """Issue 20, point 7: at once, naming rule, hyperparameter and what was expected, as a
+    HyperparameterError (not later, at bind, as a RuleValidationError)."""
+    with pytest.raises(px.HyperparameterError) as info:
+        px.Learner(algorithm="nearest_online_stdp", Apost="0.1")
+    assert not isinstance(info.value, px.RuleValidationError)
+    assert (info.value.rule, info.value.param) == ("nearest_online_stdp", "Apost")
+    assert "expected a number" in str(info.value) and "'0.1'" in str(info.value)
+
+
+@pytest.mark.parametrize("dtype", ["float64", np.float64, np.dtype("float64"), float])
+def test_a_dtype_may_be_a_name_or_a_numpy_dtype(dtype: Any) -> None:
+    assert px.Learner(NOS, dtype=dtype).dtype == "float64"
+
+
+def test_a_dtype_may_be_a_torch_dtype() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    assert px.Learner(NOS, dtype=torch.float64).dtype == "float64"
+    with pytest.raises(px.HyperparameterError, match="'dtype'"):
+        px.Learner(NOS, dtype=torch.int16)
+
+
+@pytest.mark.parametrize("change", [{"stride": 2}, {"padding": 1}, {"dilation": 3}])
+def test_set_refuses_what_would_change_a_bindings_shapes(backend: str,
+                                                        change: dict[str, int]) -> None:
+    rule = "norse_stdp_conv2d"
+    b = px.Learner(rule, backend).bind(native(backend, np.full((2, 1, 3, 3), 0.5), "float32"),
+                                       pre_shape=(1, 6, 6))
+    b.step(np.ones(_pre(b)), np.ones(_post(b)))
+    before, params = snapshot(b), b.params
+    with pytest.raises(px.HyperparameterError) as info:
+        b.set(**change)
+    assert info.value.param == next(iter(change)) and info.value.rule == rule
+    assert_unchanged(b, before)
+    assert b.params == params
+    b.step(np.ones(_pre(b)), np.ones(_post(b)))

@@ -156,9 +156,12 @@ def test_user_op_raising_midstep_is_rolled_back(backend: str, rules: dict[str, s
     b = _bind(rules["raises"], backend)
     b.step(np.zeros(b.graph.pre_shape), np.ones(b.graph.post_shape))
     before = snapshot(b)
-    with pytest.raises(RuntimeError, match="refuses spikes") as info:
+    with pytest.raises(px.StepError, match="refuses spikes") as info:
         b.step(*_ones(b))
-    assert any("rolled back" in note for note in getattr(info.value, "__notes__", []))
+    assert "function op '_raises_on_spike'" in str(info.value) and "rolled back" in str(info.value)
+    assert isinstance(info.value, RuntimeError) and info.value.rule == rules["raises"]
+    cause = info.value.__cause__
+    assert isinstance(cause, RuntimeError) and info.value.cause is cause
     assert_unchanged(b, before)
 
 

@@ -155,3 +155,110 @@ def test_same_name_from_many_threads_registers_once() -> None:
             except px.RegistrationError:
                 pass
     assert "concurrency_contested" not in px.rules()
+
+
+# -- one binding shared between threads (a lock per binding serialises its calls) -----------------
+@pytest.fixture
+def _switch_often() -> Any:
+    """Threads switch every microsecond instead of every 5 ms, so that a race shows up in
+    a few hundred steps rather than once in a while."""
+    import sys
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(before)
+
+
+def _constant_spikes(batch: int, n_pre: int, n_post: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    return ((rng.random((batch, n_pre)) < 0.5).astype("float32"),
+            (rng.random((batch, n_post)) < 0.5).astype("float32"))
+
+
+@pytest.mark.usefixtures("_switch_often")
+@pytest.mark.parametrize("rule", ["nearest_online_stdp", "full_online_stdp",
+                                  "postpreintstdp"])
+def test_threads_stepping_one_binding_lose_and_double_nothing(backend: str,
+                                                              rule: str) -> None:
+    """Four threads each take 60 steps of one binding with the same spikes every step: in
+    whatever order the steps interleave, the result is 240 steps taken one after another."""
+    threads, steps = 4, 60
+    learner = px.Learner(rule, backend, seed=3)
+    w0 = np.full((5, 6), 40) if learner.dtype.startswith("int") else np.full((5, 6), 0.3)
+    pre, post = _constant_spikes(2, 6, 5)
+
+    def make() -> px.Binding:
+        return learner.bind(native(backend, w0.copy(), learner.dtype), batch_size=2)
+
+    sequential = make()
+    for _ in range(threads * steps):
+        sequential.step(pre, post)
+    shared = make()
+
+    def work(i: int) -> None:
+        for _ in range(steps):
+            shared.step(pre, post)
+
+    _in_threads(threads, work)
+    assert shared.t == sequential.t == threads * steps
+    for k, v in sequential.arrays.items():
+        np.testing.assert_array_equal(to_numpy(shared.S[k]), to_numpy(v), err_msg=k)
+
+
+@pytest.mark.usefixtures("_switch_often")
+@pytest.mark.parametrize("snapshot_kind", ["state_dict", "save"])
+def test_snapshots_taken_while_another_thread_steps_are_whole_steps(
+        backend: str, snapshot_kind: str, tmp_path: Any) -> None:
+    """One thread steps through a train while another takes snapshots: each snapshot equals
+    the state of the uninterrupted run at its own step counter, never a mix of two steps."""
+    learner = px.Learner("meta_nearest_online_stdp", backend, dtype="float64")
+    pre, post = _trains(5, steps=120)
+    w0 = np.linspace(0.1, 0.9, 30).reshape(5, 6)
+    reference = learner.bind(native(backend, w0.copy(), "float64"), batch_size=2)
+    states = [{k: to_numpy(v).copy() for k, v in reference.arrays.items()}]
+    for t in range(len(pre)):
+        reference.step(pre[t], post[t])
+        states.append({k: to_numpy(v).copy() for k, v in reference.arrays.items()})
+    shared = learner.bind(native(backend, w0.copy(), "float64"), batch_size=2)
+    taken: list[dict[str, Any]] = []
+
+    def work(i: int) -> None:
+        if i == 0:
+            for t in range(len(pre)):
+                shared.step(pre[t], post[t])
+            return
+        for n in range(25):
+            if snapshot_kind == "state_dict":
+                taken.append(shared.state_dict())
+            else:
+                path = tmp_path / f"snap{n}.npz"
+                shared.save(path)
+                taken.append(px.load(path, backend=backend).state_dict())
+
+    _in_threads(2, work)
+    assert taken
+    for sd in taken:
+        expected = states[sd["t"]]
+        for k, v in sd["arrays"].items():
+            np.testing.assert_array_equal(to_numpy(v), expected[k], err_msg=f"{k} at {sd['t']}")
+
+
+@pytest.mark.usefixtures("_switch_often")
+def test_set_and_reset_from_another_thread_fall_between_steps(backend: str) -> None:
+    """While one thread steps, another changes a hyperparameter and resets the traces; every
+    call completes and the binding ends consistent (each step saw one set of constants)."""
+    learner = px.Learner("nearest_online_stdp", backend, dtype="float64")
+    b = learner.bind(native(backend, np.full((5, 6), 0.5), "float64"), batch_size=2)
+    pre, post = _trains(9, steps=200)
+
+    def work(i: int) -> None:
+        if i == 0:
+            b.run(pre, post)
+            return
+        for n in range(30):
+            b.set(Apost=0.01 * (n % 3 + 1))
+            b.reset()
+
+    _in_threads(2, work)
+    assert b.t == 200 and np.isfinite(to_numpy(b.weight)).all()

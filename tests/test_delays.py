@@ -96,3 +96,56 @@ def test_errors() -> None:
     syn = px.Learner("mstdp").bind(np.zeros((2, 3)))
     with pytest.raises(px.StepInputError, match="learns 'delay'"):
         px.DelayLine.from_binding(syn, 3)
+
+
+DELAY_CASES = [  # (id, argument named, words, pre, delay)
+    ("nan-delay", "delay", "finite", np.ones((1, 2)), np.array([[np.nan, 1.0]])),
+    ("inf-delay", "delay", "finite", np.ones((1, 2)), np.array([[np.inf, 1.0]])),
+    ("string-delay", "delay", "real numbers", np.ones((1, 2)), np.array([["a", "b"]])),
+    ("nan-spike", "pre", "finite", np.array([[np.nan, 1.0]]), np.zeros((1, 2))),
+    ("string-spikes", "pre", "host data", "ab", np.zeros((1, 2))),
+    ("string-array-spikes", "pre", "real numbers", np.array([["0", "1"]]), np.zeros((1, 2))),
+    ("ragged-spikes", "pre", "rectangular", [[1.0, 0.0], [1.0]], np.zeros((1, 2))),
+    ("spikes-1d", "pre", "(batch, n_pre)", np.ones(2), np.zeros((1, 2))),
+    ("spikes-3d", "pre", "(batch, n_pre)", np.ones((1, 1, 2)), np.zeros((1, 2))),
+    ("complex-spikes", "pre", "real numbers", np.ones((1, 2), dtype=complex), np.zeros((1, 2))),
+    ("delay-scalar", "delay", "n_pre", np.ones((1, 2)), 1.0),
+    ("delay-wrong-width", "delay", "n_pre", np.ones((1, 2)), np.zeros((1, 3))),
+    ("spikes-overflow-float32", "pre", "float32", np.full((1, 2), 1e300), np.zeros((1, 2))),
+    ("spikes-other-batch", "pre", "reset()", np.ones((2, 2)), np.zeros((1, 2))),
+]
+
+
+@pytest.mark.parametrize("case", DELAY_CASES, ids=[c[0] for c in DELAY_CASES])
+def test_bad_delay_line_input_changes_nothing(backend: str, case: tuple) -> None:
+    _, argument, words, pre, delay = case
+    line = px.DelayLine(max_delay=2, backend=backend)
+    first = line.step(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]))
+    buffer, head = to_numpy(line._buffer).copy(), line._head
+    with pytest.raises(px.StepInputError) as info:
+        line.step(pre, delay)
+    assert info.value.argument == argument and words in str(info.value), str(info.value)
+    np.testing.assert_array_equal(to_numpy(line._buffer), buffer)
+    assert line._head == head
+    again = line.step(np.array([[0.0, 0.0]]), np.array([[1.0, 0.0]]))  # still works: the
+    np.testing.assert_array_equal(to_numpy(again), [[[1.0, 0.0]]])     # spike of step 1
+    assert to_numpy(first).shape == (1, 1, 2)
+
+
+@pytest.mark.parametrize("dtype", ["bogus", "float16", "bogus.float32", 3, None])
+def test_a_delay_line_dtype_is_checked_when_made(dtype: object) -> None:
+    with pytest.raises(px.StepInputError, match="'dtype'"):
+        px.DelayLine(max_delay=1, dtype=dtype)  # type: ignore[arg-type]
+
+
+def test_a_delay_line_accepts_numpy_dtypes() -> None:
+    line = px.DelayLine(max_delay=1, dtype=np.float64)  # type: ignore[arg-type]
+    assert line.dtype == "float64"
+    assert line.step(np.ones((1, 2)), np.zeros((1, 2))).dtype == np.float64
+
+
+def test_a_delay_buffer_that_cannot_be_allocated_is_refused_before_allocating() -> None:
+    line = px.DelayLine(max_delay=2**40)
+    with pytest.raises(px.StepInputError, match="'max_delay'") as info:
+        line.step(np.ones((1, 2)), np.zeros((1, 2)))
+    assert "TiB" in str(info.value) and line._buffer is None

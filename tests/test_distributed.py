@@ -7,6 +7,7 @@ bounded by a timeout, so a hang fails the test instead of stalling CI.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import socket
@@ -312,3 +313,19 @@ def test_a_mean_over_a_new_batch_needs_equal_batches_again(
         res = result["rebatch_mean_equal"]  # 4 + 4, then 3 + 3
         assert "error" not in res, res
         assert res["moved"] > 0 and res["diff"] <= 1e-9 * max(1.0, res["scale"]), res
+
+
+@pytest.mark.parametrize("not_a_binding", [5, None, "syn", np.zeros((3, 4))])
+def test_data_parallel_of_something_else_than_a_binding_is_refused(not_a_binding: Any) -> None:
+    with pytest.raises(px.StepInputError, match=r"'binding'.*Binding"):
+        px.distributed.data_parallel(not_a_binding)
+
+
+@pytest.mark.parametrize("timeout", ["30", -1, 0, float("nan"), float("inf"), True, [5],
+                                     datetime.timedelta(seconds=-3)])
+def test_a_timeout_that_is_no_positive_duration_is_refused_before_anything_starts(
+        timeout: Any) -> None:
+    syn = px.Learner("nearest_online_stdp").bind(np.full((3, 4), 0.5), batch_size=2)
+    with pytest.raises(px.distributed.DistributedError, match="'timeout'"):
+        px.distributed.data_parallel(syn, timeout=timeout)
+    assert not syn._seam_hooks  # nothing was hooked

@@ -14,6 +14,8 @@ The number of examples follows the hypothesis profile (``ci`` by default, see co
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -349,3 +351,141 @@ def test_authoring_calls_raise_only_plastix_errors(calls: list[tuple[Any, ...]])
             _play(g, [call])
         except px.PlastixError:
             pass
+
+
+# -- hyperparameters of every type, and crafted file headers ----------------------------------
+def _param_names() -> list[tuple[str, str]]:
+    return [(rule, f.name) for rule in sorted(px.rules())
+            if px.find_rule(rule).__module__.startswith("plastix")
+            for f in px.find_rule(rule).param_fields()]
+
+
+PARAMS = _param_names()
+WRONG = st.one_of(
+    st.booleans(), st.none(), st.text(max_size=4), st.sampled_from(["0.1", "1e3", "nan", "1"]),
+    st.complex_numbers(allow_nan=False, allow_infinity=False, max_magnitude=10),
+    st.lists(st.floats(allow_nan=False), max_size=2), st.dictionaries(st.text(max_size=2),
+                                                                      st.integers(), max_size=1),
+    st.just(lambda: 1), st.just(object()), st.just(np.bool_(True)),
+    st.just(np.array([1.0, 2.0])), st.just(np.str_("0.5")), st.just(b"1"),
+    st.integers(10**300, 10**400) | st.integers(-(10**400), -(10**300)),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+WRAPPERS = st.sampled_from([float, int, np.float32, np.float64, np.int64, np.int32,
+                            np.array, lambda x: np.array(x, dtype=np.float64)])
+NUMBERS = st.tuples(WRAPPERS, st.floats(-1e6, 1e6, allow_nan=False) | st.integers(-10**6,
+                                                                                    10**6))
+
+
+def _as_number(pair: tuple[Any, float]) -> tuple[Any, float | int]:
+    wrap, x = pair
+    try:
+        with np.errstate(all="ignore"):
+            return wrap(x), x
+    except (OverflowError, ValueError):
+        reject()
+        raise AssertionError from None  # not reached: reject() raises
+
+
+@given(st.sampled_from(PARAMS), WRONG | NUMBERS.map(_as_number), st.booleans())
+@settings(max_examples=_n(400))
+def test_any_hyperparameter_value_is_checked_and_normalised(param: tuple[str, str],
+                                                            value: Any, via_set: bool) -> None:
+    """Learner(**{name: value}) and syn.set(**{name: value}): either HyperparameterError, or
+    the stored value is a plain Python value of the hyperparameter's kind, inside its range;
+    a number given as a NumPy scalar or a 0-d array is stored as the number it is."""
+    rule, name = param
+    number = None
+    if isinstance(value, tuple):
+        value, number = value
+    field = {f.name: f for f in px.find_rule(rule).param_fields()}[name]
+    try:
+        if via_set:
+            b = px.Learner(rule).bind(np.full((3, 4), 0.5) if not rule.endswith("conv2d")
+                                      else np.full((2, 1, 3, 3), 0.5), pre_shape=(1, 6, 6)
+                                      if rule.endswith("conv2d") else None)
+            b.set(**{name: value})
+            stored = getattr(b.params, name)
+        else:
+            stored = getattr(px.Learner(rule, **{name: value}).params, name)
+    except px.HyperparameterError as exc:
+        assert exc.rule == rule and name in str(exc)
+        return
+    except px.StepInputError:  # the rule's own shapes at bind (a conv2d padding)
+        assert via_set
+        return
+    d, meta = field.default, field.metadata
+    if meta.get("choices") is not None:
+        assert any(stored == c and type(stored) is type(c) for c in meta["choices"])
+    elif isinstance(d, bool):
+        assert type(stored) is bool
+    elif isinstance(d, int | float):
+        assert type(stored) is type(d), (stored, d)
+        assert math.isfinite(stored) or stored == d
+        low, high = meta.get("low"), meta.get("high")
+        assert low is None or stored >= low
+        assert high is None or stored <= high
+        if number is not None:  # the number the NumPy scalar or 0-d array holds
+            assert stored == (value.item() if hasattr(value, "item") else value)
+
+
+@st.composite
+def _json(draw: st.DrawFn) -> Any:
+    return draw(st.recursive(
+        st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats()
+        | st.text(max_size=6) | st.sampled_from(["weight", "float64", "nearest_online_stdp"]),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4),
+                                                                    inner, max_size=3),
+        max_leaves=8))
+
+
+_GOOD: dict[str, Any] = {}
+
+
+def _good_file() -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    if not _GOOD:
+        from plastix._runtime import io as _io
+
+        b = px.Learner("nearest_online_stdp", dtype="float64").bind(np.full((3, 4), 0.5),
+                                                                    batch_size=2)
+        b.step(np.ones((2, 4)), np.ones((2, 3)))
+        _GOOD["head"] = json.loads(json.dumps(_io.header(b)))
+        _GOOD["arrays"] = {f"array.{k}": to_numpy(v) for k, v in b.arrays.items()}
+    return _GOOD["head"], _GOOD["arrays"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(["format", "version", "rule", "params", "t", "seed",
+                                           "dt", "dtype", "batch_size", "shape_options",
+                                           "masked", "arrays", "params.Apost",
+                                           "params.trace_pre", "arrays.weight",
+                                           "arrays.weight.shape", "arrays.weight.dtype",
+                                           "arrays.x_pre.shape", "shape_options.pre_shape"]),
+                          _json() | st.just("<delete>")), min_size=1, max_size=3))
+@settings(max_examples=_n(150))
+def test_mutated_file_headers_load_or_raise_one_state_dict_error(
+        changes: list[tuple[str, Any]]) -> None:
+    """Any field of a good header replaced by any JSON value (or removed): plastix.load
+    either loads the file or raises StateDictError, never anything else."""
+    head, arrays = _good_file()
+    head = json.loads(json.dumps(head))
+    for path, value in changes:
+        *parents, key = path.split(".")
+        node = head
+        for p in parents:
+            node = node.get(p) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            continue
+        if value == "<delete>":
+            node.pop(key, None)
+        else:
+            node[key] = value
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mutated.npz"
+        text = json.dumps(head)  # NaN and Infinity as Python writes them: also tried
+        with open(path, "wb") as f:
+            np.savez(f, header=np.frombuffer(text.encode(), dtype=np.uint8), **arrays)
+        try:
+            b = px.load(path)
+        except px.StateDictError:
+            return
+        assert isinstance(b, px.Binding) and b.t >= 0

@@ -115,3 +115,78 @@ def test_state_dict_round_trip() -> None:
     assert np.isnan(fresh["a"].age_pre).all()
     with pytest.raises(px.StepInputError, match="state_dict"):
         fresh.load_state_dict({"a": sd["a"]})
+
+
+# -- all or nothing ------------------------------------------------------------------------------
+def _members(backend: str) -> tuple[px.LearnerGroup, list[px.Binding]]:
+    """A group of three bindings that have learned for a few steps (non-trivial state)."""
+    from tests.reliability_helpers import bound
+
+    group = px.LearnerGroup()
+    members = [bound(backend, "nearest_online_stdp", seed=i) for i in range(3)]
+    for name, b in zip("abc", members, strict=True):
+        group.add(name, b)
+    return group, members
+
+
+def _ones(b: px.Binding) -> tuple[np.ndarray, np.ndarray]:
+    return np.ones(b.graph.pre_shape), np.ones(b.graph.post_shape)
+
+
+def _boom(dw: object) -> object:
+    raise RuntimeError("the hook fails")
+
+
+@pytest.mark.parametrize("failing", ["hook", "non-finite"])
+def test_a_binding_failing_mid_group_step_puts_every_binding_back(backend: str,
+                                                                  failing: str) -> None:
+    from tests.reliability_helpers import assert_unchanged, snapshot
+
+    group, members = _members(backend)
+    last = members[-1]
+    if failing == "hook":
+        last.intercept("weight", _boom)
+    else:
+        last.check_finite = True
+        last.intercept("weight", lambda dw: dw * float("inf"))
+    before = [snapshot(b) for b in members]
+    with pytest.raises((px.StepError, px.NonFiniteError)):
+        group.step({name: _ones(group[name]) for name in group})
+    for b, s in zip(members, before, strict=True):
+        assert_unchanged(b, s)
+    last.intercept("weight", None)
+    group.step({name: _ones(group[name]) for name in group})  # and the group still works
+    assert [b.t for b in members] == [s.t + 1 for s in before]
+
+
+def test_a_bad_entry_in_a_group_state_dict_changes_no_binding(backend: str) -> None:
+    from tests.reliability_helpers import assert_unchanged, snapshot
+
+    group, members = _members(backend)
+    saved = group.state_dict()
+    for name in group:
+        group[name].step(*_ones(group[name]))
+    before = [snapshot(b) for b in members]
+    broken = dict(saved)
+    broken["c"] = {**saved["c"], "t": -1}  # the last entry is bad
+    with pytest.raises(px.StateDictError, match="'t'"):
+        group.load_state_dict(broken)
+    for b, s in zip(members, before, strict=True):
+        assert_unchanged(b, s)
+    group.load_state_dict(saved)
+    assert [b.t for b in members] == [s.t - 1 for s in before]
+
+
+def test_group_arguments_are_checked() -> None:
+    group = px.LearnerGroup()
+    for bad in (5, None, "binding", px.Learner("nearest_online_stdp")):
+        with pytest.raises(px.StepInputError, match="'binding'"):
+            group.add("x", bad)  # type: ignore[arg-type]
+    assert len(group) == 0
+    group.add("x", px.Learner("nearest_online_stdp").bind(np.zeros((2, 3))))
+    for spikes in (None, [("x", 1)], "x"):
+        with pytest.raises(px.StepInputError, match="'spikes'"):
+            group.step(spikes)  # type: ignore[arg-type]
+    with pytest.raises(px.StepInputError, match="'learner'"):
+        group.bind("y", np.zeros((2, 3)), learner="nearest_online_stdp")  # type: ignore
+    assert group["x"].t == 0 and group.names == ["x"]

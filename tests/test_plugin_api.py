@@ -353,3 +353,74 @@ def test_the_disable_switch_reads_common_spellings(monkeypatch: pytest.MonkeyPat
                                                     value: str, off: bool) -> None:
     monkeypatch.setenv("PLASTIX_DISABLE_PLUGIN_AUTOLOAD", value)
     assert autoload_disabled() is off
+
+
+# -- plugin code that fails when used -----------------------------------------------------------
+BROKEN_OP = px.OpSpec("test_broken_lowering", 1, softsign_infer, elementwise=True,
+                      doc="a lowering that fails on every backend when the step runs")
+
+
+class BrokenLoweringPlugin:
+    """An op whose lowering template raises at step time (a bad reshape), and a rule that
+    writes its traces before it reaches the op."""
+
+    @px.hookimpl
+    def register_ops(self, register: Any) -> None:
+        register(BROKEN_OP, lowerings={"*": Template("{0}.reshape(-7)")})
+
+    @px.hookimpl
+    def register_rules(self, register: Any) -> None:
+        @px.rule("test_broken_lowering_rule")
+        class Broken(px.Rule):
+            """x <- x + pre; weight <- broken(weight + post^T x)."""
+
+            def build(self, g: px.Graph) -> None:
+                g.variable_to_backend("x", g.pre_shape)
+                g.op_to_backend("x", "add", ["x", "pre"])
+                g.op_to_backend("dw", "mat_mult_pre", ["post", "x"])
+                g.op_to_backend("w", "add", ["weight", "dw"])
+                g.op_to_backend("weight", "test_broken_lowering", ["w"])
+
+        register(Broken)
+
+
+@pytest.mark.parametrize("check_finite", [False, True])
+def test_a_plugin_op_failing_at_step_time_is_rolled_back_and_named(
+        registered: list[str], backend: str, check_finite: bool) -> None:
+    from tests.reliability_helpers import assert_unchanged, snapshot
+
+    register_plugin(BrokenLoweringPlugin(), name="broken_lowering", distribution="broken-dist")
+    registered.append("broken_lowering")
+    syn = px.Learner("test_broken_lowering_rule", backend=backend, dtype="float64").bind(
+        np.full((2, 3), 0.5), batch_size=1, check_finite=check_finite)
+    before = snapshot(syn)
+    for _ in range(2):  # the second try fails the same way: nothing was left half done
+        with pytest.raises(px.StepError) as info:
+            syn.step(np.ones((1, 3)), np.ones((1, 2)))
+        message = str(info.value)
+        assert "'test_broken_lowering'" in message and "'broken-dist'" in message, message
+        assert "rolled back" in message and info.value.rule == "test_broken_lowering_rule"
+        assert info.value.step == 0 and info.value.__cause__ is info.value.cause
+        assert_unchanged(syn, before)
+
+
+class BrokenFactoryPlugin:
+    @px.hookimpl
+    def register_backends(self, register: Any) -> None:
+        def factory(device: str | None) -> Any:
+            raise RuntimeError("the device driver crashed")
+
+        register("test_broken_factory", factory)
+
+
+def test_a_plugin_backend_whose_factory_raises_is_a_backend_error(
+        registered: list[str]) -> None:
+    register_plugin(BrokenFactoryPlugin(), name="broken_factory", distribution="factory-dist")
+    registered.append("broken_factory")
+    with pytest.raises(px.BackendUnavailableError) as info:
+        px.Learner("nearest_online_stdp", backend="test_broken_factory")
+    message = str(info.value)
+    assert "'test_broken_factory'" in message and "'factory-dist'" in message
+    assert "RuntimeError: the device driver crashed" in message
+    assert isinstance(info.value.__cause__, RuntimeError)
+    px.Learner("nearest_online_stdp")  # the other backends are untouched

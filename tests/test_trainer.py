@@ -80,3 +80,16 @@ def test_unsupported_options_fail_clearly() -> None:
         px.STDPTrainer(layer, weight_attr="weights")
     with pytest.raises(px.UnknownRuleError):
         px.STDPTrainer(layer, rule="no_such_rule")
+
+
+@pytest.mark.parametrize("args, kwargs, argument", [
+    ((-1, 3), {}, "input_size"), ((3, 0), {}, "output_size"), ((2.5, 3), {}, "input_size"),
+    ((True, 3), {}, "input_size"), (("3", 3), {}, "input_size"),
+    ((3, 2), {"threshold": float("nan")}, "threshold"), ((3, 2), {"leak": "0.9"}, "leak"),
+    ((3, 2), {"trace_decay": None}, "trace_decay"), ((3, 2), {"dtype": "int32"}, "dtype"),
+    ((3, 2), {"dtype": "bogus.float32"}, "dtype"), ((3, 2), {"seed": 1.5}, "seed"),
+])
+def test_spiking_layer_arguments_are_checked(args: tuple, kwargs: dict, argument: str) -> None:
+    with pytest.raises(px.StepInputError) as info:
+        px.SpikingLayer(*args, **kwargs)
+    assert info.value.argument == argument and info.value.rule == "SpikingLayer"

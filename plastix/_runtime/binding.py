@@ -2,6 +2,11 @@
 
 Every argument is checked before anything is computed, so a call that fails leaves the weight,
 the state and the step counter exactly as they were.
+
+A binding may be shared between threads: a lock per binding serialises its steps, runs,
+snapshots (``state_dict``, ``save``), loads, ``set``, ``reset`` and ``intercept``, so each of
+them sees and leaves the binding between two whole steps (``docs/learners.rst``, "Guarantees
+under misuse").
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import dataclasses
 import math
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -18,22 +24,35 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from plastix._compiler import CompiledStep, StepState, compiled_step, update_constants
-from plastix._errors import ConversionWarning, PlastixError, RuleValidationError, StepInputError
+from plastix._errors import (
+    ConversionWarning,
+    HyperparameterError,
+    PlastixError,
+    RuleValidationError,
+    StepError,
+    StepInputError,
+)
 from plastix._graph import Graph
 from plastix._validate import validate
+from plastix.registry import OPS
 
 from .checked import debug_enabled, guarded_step
 from .contract import (
     adopt,
     as_checked,
     binding_dtype,
+    check_allocation,
     check_dt,
     check_train_length,
     coerce_weight,
+    dtype_kind,
     dtype_name,
     is_binary,
     is_train,
+    out_of_memory,
+    size_text,
 )
+from .interrupts import StepBoundary
 from .layout import (
     Layout,
     batch_of,
@@ -59,6 +78,7 @@ class Binding:
                  mask: Any = None, dt: float = 1.0, seed: int | None = None,
                  params: Any = None, shape_options: Mapping[str, Any] | None = None,
                  check_finite: bool | None = None) -> None:
+        self._lock = threading.RLock()
         self.learner = learner
         self.backend = learner.backend
         self.dtype = binding_dtype(learner, weight)
@@ -86,12 +106,10 @@ class Binding:
         self._seam_hooks: dict[str, Callable[[Any], Any]] = _Hooks()
         self._user_hooks: dict[str, Callable[[Any], Any]] = {}
         self._observers: dict[str, list[Callable[[Any], None]]] = {}
-        self._user_ops = any(callable(n.op) for n in g.nodes)
+        self._user_ops = any(_foreign_op(n.op) for n in g.nodes)
         self.check_finite = debug_enabled() if check_finite is None else check_finite
         self.S: dict[str, Any] = {"weight": w}
-        for name, decl in g.variables.items():
-            if decl.kind in ("state", "fixed", "learned") and name != "weight":
-                self.S[name] = self._initial(name)
+        self._allocate_state()
         if mask is not None:
             m = as_checked(self.backend, self.rule_name, "mask", mask, tuple(w.shape),
                            self.dtype, binary=False)
@@ -162,6 +180,24 @@ class Binding:
             raise RuleValidationError(g.rule, f"build() raised {type(exc).__name__}: "
                                       f"{exc}") from exc
 
+    def _allocate_state(self) -> None:
+        """The rule's state at its initial values, refused before any of it is allocated
+        when it cannot be (more than the host's memory), or when the allocation fails."""
+        names = [n for n, d in self.graph.variables.items()
+                 if d.kind in ("state", "fixed", "learned") and n != "weight"]
+        avals = [self.graph.variables[n].aval for n in names]
+        need = sum(math.prod(a.shape) * np.dtype(a.dtype).itemsize for a in avals)
+        check_allocation(self.backend, self.rule_name, need, self.batch_size)
+        try:
+            for name in names:
+                self.S[name] = self._initial(name)
+        except (MemoryError, RuntimeError) as exc:
+            if not out_of_memory(exc):
+                raise
+            raise StepInputError(self.rule_name, "batch_size", f"a batch whose state fits in "
+                                 f"{self.backend.key} memory", f"{self.batch_size}, whose "
+                                 f"state needs {size_text(need)}") from None
+
     def _initial(self, name: str, decl: Any = None) -> Any:
         decl = self.graph.variables[name] if decl is None else decl
         value = decl.value
@@ -215,19 +251,43 @@ class Binding:
         One that shapes the graph itself (read by the rule's ``build`` in Python) makes the
         step recompile; ``syn.source`` lists the constants.
         """
-        params = self.learner.rule_cls.make_params(hyperparameters, base=self.params)
-        old = self.graph
-        rule, g, avals = self._make_graph(params, old.pre_shape, old.post_shape,
-                                          old.weight_shape, old.masked)
-        for phase, step in list(self._steps.items()):
-            if not update_constants(step, g, avals[phase], self.backend):
-                del self._steps[phase]  # the code changed: recompiled on the next step
-                self.step_state.forget_buffers()
-        self.rule, self.params, self.graph, self._avals = rule, params, g, avals
-        self._signals = signals_of(g)
-        self._layout = Layout(self.batch_size, rule, g, avals, self._signals, self._steps)
-        self._layouts.clear()  # other batches' graphs had the old hyperparameters
-        self.step_state.invalidate()  # new bounds: the next clamp covers every synapse
+        rule_cls = self.learner.rule_cls
+        params = rule_cls.checked_params(hyperparameters, base=self.params)
+        rule_cls.check_params(params, self.dtype)
+        with self._lock:
+            rule, g, avals = self._graph_for_set(params, sorted(hyperparameters))
+            for phase, step in list(self._steps.items()):
+                if not update_constants(step, g, avals[phase], self.backend):
+                    del self._steps[phase]  # the code changed: recompiled on the next step
+                    self.step_state.forget_buffers()
+            self.rule, self.params, self.graph, self._avals = rule, params, g, avals
+            self._signals = signals_of(g)
+            self._layout = Layout(self.batch_size, rule, g, avals, self._signals, self._steps)
+            self._layouts.clear()  # other batches' graphs had the old hyperparameters
+            self.step_state.invalidate()  # new bounds: the next clamp covers every synapse
+
+    def _graph_for_set(self, params: Any, names: list[str]) -> tuple[Any, Graph, Any]:
+        """The graph ``set`` switches to; a HyperparameterError naming the hyperparameters
+        when they do not fit this binding (they change its spike shapes, or the rule cannot
+        be built for its shapes with them)."""
+        old, rule_cls = self.graph, self.learner.rule_cls
+        label = ", ".join(names) or "?"
+        try:
+            shapes = rule_cls.spike_shapes(tuple(old.weight_shape), self.batch_size, params,
+                                           **self.shape_options)
+        except (ValueError, TypeError) as exc:
+            raise HyperparameterError(self.rule_name, label, f"does not fit this binding: "
+                                      f"{exc}") from None
+        if tuple(map(tuple, shapes)) != (tuple(old.pre_shape), tuple(old.post_shape)):
+            raise HyperparameterError(self.rule_name, label, f"would change the spike shapes "
+                                      f"from {(old.pre_shape, old.post_shape)} to "
+                                      f"{tuple(map(tuple, shapes))}; bind again instead")
+        try:
+            return self._make_graph(params, old.pre_shape, old.post_shape, old.weight_shape,
+                                    old.masked)
+        except RuleValidationError as exc:
+            raise HyperparameterError(self.rule_name, label, f"does not fit this binding: "
+                                      f"{exc}") from exc
 
     def _has_final(self) -> bool:
         return any(n.phase == "final" for n in self.graph.nodes)
@@ -241,21 +301,54 @@ class Binding:
 
     def intercept(self, target: str, hook: Callable[[Any], Any] | None) -> None:
         """Pass the change of ``target`` through ``hook`` before the rule applies it (the
-        seam); ``hook=None`` removes it. Used for accumulation, all-reduce and optimisers."""
+        seam); ``hook=None`` removes it. Used for accumulation, all-reduce and optimisers.
+
+        ``hook(change)`` gets this step's change and returns the change to apply: an array
+        of this backend with the same shape (else the step fails with a StepInputError and
+        is undone, as it is when the hook raises)."""
         self._check_seam(target)
         if hook is not None and not callable(hook):
             raise StepInputError(self.rule_name, "hook", "a callable taking the change and "
                                  "returning the change to apply, or None", repr(hook))
-        if hook is None:
-            self._user_hooks.pop(target, None)
-        else:
-            self._user_hooks[target] = hook
-        self._rebuild_hooks()
+        with self._lock:
+            if hook is None:
+                self._user_hooks.pop(target, None)
+            else:
+                self._user_hooks[target] = self._checked_hook(target, hook)
+            self._rebuild_hooks()
 
     def _check_seam(self, target: str) -> None:
-        if not any(s.target == target for s in self.graph.seams):
+        targets = sorted({s.target for s in self.graph.seams})
+        if not isinstance(target, str):
+            raise StepInputError(self.rule_name, "target", f"the name of one of the rule's "
+                                 f"weight changes {targets}", repr(target))
+        if target not in targets:
             raise RuleValidationError(self.rule_name, "the rule declares no weight change for "
-                                      "this target", variable=target)
+                                      f"this target (it declares {targets})", variable=target)
+
+    def _checked_hook(self, target: str, hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """``hook`` as the step calls it: what it returns is checked before the rule applies
+        it (a wrong shape would broadcast over the weight), what it raises is a StepError."""
+        be, rule = self.backend, self.rule_name
+
+        def seam_hook(change: Any) -> Any:
+            try:
+                out = hook(change)
+            except PlastixError:
+                raise
+            except Exception as exc:
+                raise StepError(rule, self.t, f"the seam hook of {target!r}", exc) from exc
+            if not be.is_native(out) or tuple(out.shape) != tuple(change.shape) or \
+                    dtype_kind(out.dtype) == "other":
+                got = be.describe(out) if not be.is_native(out) else \
+                    f"{out.dtype} of shape {tuple(out.shape)}"
+                raise StepInputError(rule, f"the seam hook of {target!r}", f"a {be.key} array "
+                                     f"of shape {tuple(change.shape)} (the change it was "
+                                     "given, changed)", got)
+            return out
+
+        seam_hook.__wrapped__ = hook  # type: ignore[attr-defined]
+        return seam_hook
 
     def _observe(self, target: str, observer: Callable[[Any], None], on: bool = True) -> None:
         """Let ``observer`` see the change of ``target`` each step, before any hook (used by
@@ -300,19 +393,21 @@ class Binding:
         ``final=True`` marks the last step of a run (the rule's ``final`` phase runs);
         ``signals``: the rule's extra inputs such as ``reward``.
         """
-        fast = self._fast_dtype
-        if fast is not None and not signals and not final and not self._guarded \
-                and type(pre) is np.ndarray and type(post) is np.ndarray \
-                and pre.dtype == fast and post.dtype == fast \
-                and pre.shape == self.graph.pre_shape and post.shape == self.graph.post_shape \
-                and is_binary(pre) and is_binary(post):
-            # fast path: NumPy spikes of the right shape and dtype, all 0 or 1; anything
-            # else goes through the checks, which name what is wrong
-            self._compiled("step").fn(self.S, self.step_state, pre, post, self.t, self.seed,
-                                      self._seam_hooks)
-            self.t += 1
-            return
-        self._advance(*self._prepare(pre, post, signals), final=final)
+        with self._lock:  # one step at a time: steps from several threads never mix
+            fast = self._fast_dtype
+            if fast is not None and not signals and not final and not self._guarded \
+                    and type(pre) is np.ndarray and type(post) is np.ndarray \
+                    and pre.dtype == fast and post.dtype == fast \
+                    and pre.shape == self.graph.pre_shape \
+                    and post.shape == self.graph.post_shape \
+                    and is_binary(pre) and is_binary(post):
+                # fast path: NumPy spikes of the right shape and dtype, all 0 or 1; anything
+                # else goes through the checks, which name what is wrong
+                self._compiled("step").fn(self.S, self.step_state, pre, post, self.t,
+                                          self.seed, self._seam_hooks)
+                self.t += 1
+                return
+            self._advance(*self._prepare(pre, post, signals), final=final)
 
     def _prepare(self, pre: Any, post: Any, signals: Mapping[str, Any]
                  ) -> tuple[Any, Any, dict[str, Any]]:
@@ -396,8 +491,10 @@ class Binding:
         either per step (time first) or once for every step. A progress bar shows on runs of
         at least 1000 steps when stderr is a terminal (``progress`` forces it on or off).
         A run is all or nothing: when a step fails (bad input at step t, a non-finite result
-        in a checked binding), the binding is put back as it was before the run; an
-        interrupt (``KeyboardInterrupt``) keeps the steps already done.
+        in a checked binding), the binding is put back as it was before the run. An
+        interrupt (Ctrl-C) is held until the step in progress has finished: the
+        ``KeyboardInterrupt`` then leaves the binding exactly at the end of the last finished
+        step, with the steps already done kept. Other threads' calls wait for the whole run.
         """
         n = check_train_length(self.rule_name, "pre_train", pre_train)
         if check_train_length(self.rule_name, "post_train", post_train) != n:
@@ -413,27 +510,31 @@ class Binding:
         unknown = set(signal_trains) - set(self._signals)
         if unknown:
             self._coerce_signals(signal_trains)  # raises, naming the unknown signal
-        snapshot, t0 = {k: self.backend.copy(v) for k, v in self.arrays.items()}, self.t
-        layout, arrays = self._layout, dict(self.S)
-        try:
-            for t in steps:
-                sig = {k: (v[t] if per_step.get(k) else v) for k, v in signal_trains.items()}
-                self.step(pre_train[t], post_train[t], final=final and t == n - 1, **sig)
-        except Exception:
-            if self._layout is not layout:  # the run started a new batch size: back to the old
-                install(self, layout, arrays)
-            for k, v in snapshot.items():  # a run is all or nothing, as a step is
-                self.backend.assign(self.S[k], v)
-            self.t = t0
-            raise
+        with self._lock, StepBoundary() as boundary:
+            snapshot, t0 = {k: self.backend.copy(v) for k, v in self.arrays.items()}, self.t
+            layout, arrays = self._layout, dict(self.S)
+            try:
+                for t in steps:
+                    sig = {k: (v[t] if per_step.get(k) else v)
+                           for k, v in signal_trains.items()}
+                    self.step(pre_train[t], post_train[t], final=final and t == n - 1, **sig)
+                    boundary.checkpoint()  # a Ctrl-C during the step is raised here
+            except Exception:
+                if self._layout is not layout:  # the run started a new batch size: back
+                    install(self, layout, arrays)
+                for k, v in snapshot.items():  # a run is all or nothing, as a step is
+                    self.backend.assign(self.S[k], v)
+                self.t = t0
+                raise
 
     def reset(self) -> None:
         """Clear the rule's state (traces) to its initial values; weights and learned values,
         the step counter and the random stream are kept."""
-        for name, decl in self.graph.variables.items():
-            if decl.kind == "state":
-                self.backend.assign(self.S[name], self._initial(name))
-        self._fresh_at = self.t  # a new sequence: the next step may bring a new batch size
+        with self._lock:
+            for name, decl in self.graph.variables.items():
+                if decl.kind == "state":
+                    self.backend.assign(self.S[name], self._initial(name))
+            self._fresh_at = self.t  # a new sequence: the next step may bring a new batch
 
     def to(self, backend: str, device: str | None = None) -> Binding:
         """This binding on another backend or device, with a copy of its whole state.
@@ -449,11 +550,12 @@ class Binding:
             return self
         learner = copy.copy(self.learner)
         learner.backend = target
-        host = {k: np.array(self.backend.to_numpy(v)) for k, v in self.arrays.items()}
-        new = Binding(learner, host["weight"], batch_size=self.batch_size,
-                      mask=host.get("mask"), dt=self.dt, seed=self.seed, params=self.params,
-                      shape_options=self.shape_options)
-        new.load_state_dict(self.state_dict())
+        with self._lock:
+            host = {k: np.array(self.backend.to_numpy(v)) for k, v in self.arrays.items()}
+            new = Binding(learner, host["weight"], batch_size=self.batch_size,
+                          mask=host.get("mask"), dt=self.dt, seed=self.seed,
+                          params=self.params, shape_options=self.shape_options)
+            new.load_state_dict(self.state_dict())
         return new
 
     # -- views ----------------------------------------------------------------------------------
@@ -494,46 +596,64 @@ class Binding:
         """Every array (weight, learned values, state) and the scalars that resume a run:
         the step counter (which also positions the random stream), the seed, ``dt`` and the
         hyperparameters. Arrays stay on the backend; nothing needs pickle."""
-        return {
-            "format": STATE_FORMAT,
-            "rule": self.rule_name,
-            "params": dataclasses.asdict(self.params),
-            "t": self.t,
-            "seed": self.seed,
-            "dt": self.dt,
-            "dtype": self.dtype,
-            "batch_size": self.batch_size,
-            "fresh": self.fresh,
-            "arrays": {k: self.backend.copy(v) for k, v in self.arrays.items()},
-        }
+        with self._lock:  # a snapshot between two steps, never of half of one
+            return {
+                "format": STATE_FORMAT,
+                "rule": self.rule_name,
+                "params": dataclasses.asdict(self.params),
+                "t": self.t,
+                "seed": self.seed,
+                "dt": self.dt,
+                "dtype": self.dtype,
+                "batch_size": self.batch_size,
+                "fresh": self.fresh,
+                "arrays": {k: self.backend.copy(v) for k, v in self.arrays.items()},
+            }
 
     def load_state_dict(self, sd: Mapping[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned (from any backend); all or nothing: every
         entry is checked (rule, hyperparameters, ``dt``, names, shapes, dtypes, finiteness,
         step counter, seed) before the first array is written."""
-        staged, t, seed, batch, fresh = check_state_dict(self, sd)
-        if batch != self.batch_size:
-            switch(self, layout_for(self, batch))
-        self.step_state.invalidate()  # the loaded weight may lie outside the bounds
-        for k, host in staged.items():
-            self.backend.assign(self.S[k], self.backend.asarray(host, dtype_name(self.S[k].dtype)))
-        self.t, self.seed = t, seed
-        # a sequence's state fixes the batch until reset(); a state saved right after a
-        # reset() does not
-        self._fresh_at = t if fresh else None
+        with self._lock:
+            self._commit(*check_state_dict(self, sd))
+
+    def _commit(self, staged: Mapping[str, Any], t: int, seed: int, batch: int,
+                fresh: bool) -> None:
+        """Write a checked state dict (what :func:`check_state_dict` returned)."""
+        with self._lock:
+            if batch != self.batch_size:
+                switch(self, layout_for(self, batch))
+            self.step_state.invalidate()  # the loaded weight may lie outside the bounds
+            for k, host in staged.items():
+                self.backend.assign(self.S[k], self.backend.asarray(host,
+                                                                    dtype_name(self.S[k].dtype)))
+            self.t, self.seed = t, seed
+            # a sequence's state fixes the batch until reset(); a state saved right after a
+            # reset() does not
+            self._fresh_at = t if fresh else None
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write this binding to ``path`` (a NumPy ``.npz`` without pickle), atomically;
         :func:`plastix.load` rebuilds it, :meth:`load` restores it into this binding."""
         from .io import save
 
-        save(self, path)
+        with self._lock:
+            save(self, path)
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Restore this binding from a file written by :meth:`save` (all or nothing)."""
         from .io import read
 
         self.load_state_dict(read(path))
+
+
+def _foreign_op(op: Any) -> bool:
+    """Whether ``op`` runs code from outside plastix: a function op, or an op (or a
+    lowering of one) that a plugin registered. Such an op may raise mid-step."""
+    if callable(op):
+        return True
+    entry = OPS.get(op)
+    return entry is not None and entry.provider != "plastix"
 
 
 class _Hooks(dict[str, Callable[[Any], Any]]):

@@ -11,8 +11,13 @@ Checking costs a copy of the state and a scan per step, so it is off unless aske
 ``Learner(..., check_finite=True)``, ``learner.bind(..., check_finite=True)``, or debug mode
 (``plastix.debug(True)`` or the environment variable ``PLASTIX_DEBUG=1``), which turns it on
 for bindings made while it is on. A binding that is not checked runs the compiled step alone.
-Rules with user-written function ops are always run guarded (copy and restore, no scan):
-unlike the validated primitives, such a function can raise in the middle of a step.
+Rules with user-written function ops or plugin ops, and bindings with seam hooks, are always
+run guarded (copy and restore, no scan): unlike plastix's own primitives, such code can raise
+in the middle of a step. The step is then undone and a :class:`~plastix.StepError` names the
+op that raised (found by replaying the step op by op) with the original error as its cause;
+a plastix error (a hook's :class:`~plastix.StepInputError`, a
+:class:`~plastix.distributed.DistributedError`) passes through unchanged, and so does an
+interrupt (``KeyboardInterrupt``), after the undo.
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from plastix._compiler import evaluate
-from plastix._errors import NonFiniteError
+from plastix._errors import NonFiniteError, PlastixError, StepError
 from plastix._graph import Const, Value
 from plastix.backends import Backend
+from plastix.registry import OPS
 
 if TYPE_CHECKING:
     from .binding import Binding
@@ -75,7 +81,13 @@ def guarded_step(b: Binding, phase: str, fn: Callable[..., None], pre: Any, post
     try:
         with _errstate(be):
             fn(b.S, b.step_state, pre, post, b.t, b.seed, b._seam_hooks, *args)
-    except BaseException as exc:
+    except Exception as exc:
+        _restore(b, snapshot)
+        if isinstance(exc, PlastixError):
+            raise
+        op = locate_failure(b, phase, snapshot, pre, post, signals)
+        raise StepError(b.rule_name, b.t, op, exc) from exc
+    except BaseException as exc:  # an interrupt: undone, and passed on
         _restore(b, snapshot)
         exc.add_note(f"plastix: rule {b.rule_name!r}, step {b.t} was rolled back "
                      "(weights, state and step counter are unchanged)")
@@ -124,6 +136,45 @@ def locate(b: Binding, phase: str, snapshot: Mapping[str, Any], pre: Any, post: 
                                 and _is_float(a)):
                     return node.op_name, value.name
     return None, None
+
+
+def locate_failure(b: Binding, phase: str, snapshot: Mapping[str, Any], pre: Any, post: Any,
+                   signals: Mapping[str, Any]) -> str | None:
+    """Replay ``phase`` op by op from ``snapshot`` (as :func:`locate` does); the op that
+    raises or returns a shape other than the validated one, described for a message
+    (``"function op 'f'"``, ``"op 'x' of plugin 'p'"``), or None when the replay runs
+    through (the failure came from outside the ops)."""
+    avals = b._avals[phase]
+    be = b.backend
+    env: dict[Value, Any] = {Value(k, 0): be.copy(v) for k, v in snapshot.items()}
+    env[Value("pre", 0)], env[Value("post", 0)] = pre, post
+    env.update((Value(k, 0), v) for k, v in signals.items())
+    namespace = {"seed": b.seed, "t": b.t, "seam": _Unhooked()}
+    with _errstate(be):
+        for node in b.graph.nodes_for(phase):
+            args = [x.value if isinstance(x, Const) else env[x] for x in node.inputs]
+            try:
+                outs = evaluate(node, be, args, namespace) or \
+                    tuple(None for _ in node.outputs)
+            except Exception:
+                return _describe(node)
+            for value, out in zip(node.outputs, outs, strict=True):
+                want = avals.get(value)
+                if _is_array(out) and want is not None and tuple(out.shape) != want.shape:
+                    return f"{_describe(node)} (it returned shape {tuple(out.shape)} for " \
+                           f"{value.name!r}, validated as {want.shape})"
+                env[value] = out
+    return None
+
+
+def _describe(node: Any) -> str:
+    """``"function op 'f'"``, ``"op 'x' of plugin 'p'"`` or ``"op 'add'"``."""
+    if callable(node.op):
+        return f"function op {node.op_name!r}"
+    entry = OPS.get(node.op_name)
+    provider = entry.provider if entry is not None else "plastix"
+    return f"op {node.op_name!r}" + (f" of plugin {provider!r}" if provider != "plastix"
+                                     else "")
 
 
 class _Unhooked(dict[str, Any]):

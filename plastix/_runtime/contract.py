@@ -11,6 +11,8 @@ refused.
 
 from __future__ import annotations
 
+import math
+import os
 import warnings
 from typing import Any
 
@@ -48,6 +50,13 @@ def as_checked(backend: Backend, rule: str, name: str, x: Any, shape: tuple[int,
     ``shape``, or ``shape`` without its leading axis when that axis is 1 (batch size 1).
     """
     native = backend.is_native(x)
+    if native and (getattr(x, "is_nested", False) or
+                   str(getattr(x, "layout", "torch.strided")) != "torch.strided"):
+        if getattr(x, "is_nested", False):
+            raise StepInputError(rule, name, "a dense (strided) tensor", "a nested tensor "
+                                 "(pass one tensor with the batch axis first)")
+        raise StepInputError(rule, name, "a dense (strided) tensor", f"a tensor of layout "
+                             f"{x.layout} (make it dense first: x.to_dense())")
     if not native:
         if not isinstance(x, HOST_TYPES):
             raise StepInputError(rule, name, f"a {backend.key} array or host data (NumPy "
@@ -83,10 +92,44 @@ def as_checked(backend: Backend, rule: str, name: str, x: Any, shape: tuple[int,
         if dtype_kind(dtype) == "int" and not _integral(x):
             raise StepInputError(rule, name, f"integer values (the binding computes in "
                                  f"{dtype})", "fractional values")
+    if not binary and kind != "bool":
+        _check_range(rule, name, x, dtype)
     out = backend.asarray(x, dtype)
     if broadcast and tuple(out.shape) != shape:
         out = out + backend.full(shape, 0, dtype)
     return out
+
+
+def _check_range(rule: str, name: str, x: Any, dtype: str) -> None:
+    """Refuse values that ``dtype`` cannot hold, before the cast that would turn them into
+    an infinity (1e300 in float32) or wrap them around (2**40 in int32)."""
+    target = np.dtype(dtype)
+    try:
+        source = np.dtype(dtype_name(x.dtype))
+    except TypeError:  # torch's bfloat16: every value fits float32 and float64
+        return
+    if target.kind == "f":
+        if source.kind != "f" or source.itemsize <= target.itemsize:
+            return  # every int64 and every narrower float fits float32 and float64
+        limit = float(np.finfo(target).max)
+        if int(math.prod(x.shape)) and float(abs(x).max()) > limit:
+            raise StepInputError(rule, name, f"values that {dtype} can hold (|x| <= "
+                                 f"{limit:.4g})", f"{float(abs(x).max()):.4g}")
+        return
+    if target.kind not in "iu" or not int(math.prod(x.shape)):
+        return
+    info = np.iinfo(target)
+    if source.kind in "iu" and np.iinfo(source).min >= info.min and \
+            np.iinfo(source).max <= info.max:
+        return
+    lo, hi = x.min(), x.max()
+    above = float(hi) >= float(info.max) + 1 if source.kind == "f" else int(hi) > info.max
+    below = float(lo) < float(info.min) if source.kind == "f" else int(lo) < info.min
+    if above or below:
+        got = hi if above else lo
+        got = got.item() if hasattr(got, "item") else got
+        raise StepInputError(rule, name, f"integers in [{info.min}, {info.max}] (the binding "
+                             f"computes in {dtype})", repr(got))
 
 
 def _all_finite(x: Any) -> bool:
@@ -97,6 +140,74 @@ def _all_finite(x: Any) -> bool:
 
 def _integral(x: Any) -> bool:
     return bool((x == x.round()).all()) if hasattr(x, "round") else True
+
+
+def parse_dtype(value: Any) -> str | None:
+    """The plain name of a dtype given as a name (``"float32"``), a NumPy dtype or type
+    (``np.float64``, ``float``) or a torch dtype (``torch.float64``); None when ``value``
+    names no dtype. A string must be the plain name itself: ``"bogus.float64"`` is none."""
+    if isinstance(value, str):
+        return value if value.isidentifier() else None
+    if type(value).__name__ == "dtype" and type(value).__module__ == "torch":
+        return str(value).rpartition(".")[2]
+    if value is None or isinstance(value, bool | int | float):
+        return None
+    try:
+        return np.dtype(value).name
+    except (TypeError, ValueError):
+        return None
+
+
+def check_seed(rule: str, value: Any) -> int:
+    """A random seed: an int (a NumPy integer too), not a bool, a float or a string."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise StepInputError(rule, "seed", "an int", f"{value!r} ({type(value).__name__})")
+    return int(value)
+
+
+def check_extents(rule: str, name: str, value: Any) -> tuple[int, ...]:
+    """A shape without its batch axis: a tuple (or list) of positive ints."""
+    if isinstance(value, str) or not isinstance(value, tuple | list) or not value or \
+            any(isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1
+                for n in value):
+        raise StepInputError(rule, name, "a tuple of positive ints such as (1, 28, 28)",
+                             repr(value))
+    return tuple(int(n) for n in value)
+
+
+def check_allocation(backend: Backend, rule: str, need: int, batch_size: int) -> None:
+    """Refuse, before allocating, state of ``need`` bytes that exceeds the machine's physical
+    memory (on the host; a device's allocator fails at once when it cannot)."""
+    host = backend.name != "cupy" and str(backend.device or "cpu").startswith("cpu")
+    limit = physical_memory() if host else None
+    if limit is not None and need > limit:
+        raise StepInputError(rule, "batch_size", f"a batch whose state fits in "
+                             f"{size_text(limit)}", f"{batch_size}, whose state needs "
+                             f"{size_text(need)}")
+
+
+def size_text(n: int) -> str:
+    """``n`` bytes for a message: ``"12 bytes"``, ``"3.2 GiB"``."""
+    for unit, shift in (("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):.3g} {unit}"
+    return f"{n} bytes"
+
+
+def physical_memory() -> int | None:
+    """The host's physical memory in bytes, or None where the system does not say."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says that an allocation failed (NumPy's MemoryError, torch's
+    OutOfMemoryError and its CPU allocator's RuntimeError, CuPy's OutOfMemoryError)."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    return isinstance(exc, RuntimeError) and "allocate" in str(exc)
 
 
 def check_dt(rule: str, value: Any) -> float:
@@ -151,6 +262,9 @@ def coerce_weight(backend: Backend, rule: str, weight: Any, dtype: str) -> Any:
     if len(shape) < 2:
         raise StepInputError(rule, "weight", "at least 2 dimensions",
                              f"shape {shape}")
+    # the array a caller passes is the one meant to learn: refused even where it would be
+    # copied (torch copies a read-only NumPy array), so that no backend hides the problem
+    check_writable(rule, "weight", weight)
     host = weight
     if not (be.is_native(weight) or isinstance(weight, np.ndarray | list | tuple)):
         try:  # a weight of any array type is accepted (and copied)
@@ -160,6 +274,7 @@ def coerce_weight(backend: Backend, rule: str, weight: Any, dtype: str) -> Any:
                                  f"{be.describe(weight)} ({type(exc).__name__}: {exc})") \
                 from None
     w = as_checked(be, rule, "weight", host, shape, dtype, binary=False)
+    check_writable(rule, "weight", w)
     copied = storage_address(weight) != storage_address(w)
     if getattr(weight, "requires_grad", False) and copied:
         warnings.warn(f"rule {rule!r}: the weight (a parameter) was converted "
@@ -175,13 +290,64 @@ def coerce_weight(backend: Backend, rule: str, weight: Any, dtype: str) -> Any:
     return w
 
 
+def check_writable(rule: str, name: str, x: Any) -> None:
+    """Refuse an array that a step cannot update in place: a read-only one, one whose
+    elements share memory (a broadcast view, an expanded tensor) or a torch inference
+    tensor; each would fail at the first step after the state had moved."""
+    if getattr(x, "is_nested", False) or \
+            str(getattr(x, "layout", "torch.strided")) != "torch.strided":
+        return  # not strided at all: as_checked refuses it, naming the layout
+    flags = getattr(x, "flags", None)
+    if flags is not None and getattr(flags, "writeable", True) is False:
+        raise StepInputError(rule, name, "a writable array (steps update it in place; pass "
+                             "a copy, e.g. np.array(w))", "a read-only array")
+    is_inference = getattr(x, "is_inference", None)
+    if callable(is_inference) and is_inference():
+        raise StepInputError(rule, name, "a tensor made outside torch.inference_mode() "
+                             "(steps update it in place; pass w.clone())",
+                             "an inference tensor")
+    if callable(getattr(x, "stride", None)):  # torch: strides in elements
+        strides, itemsize = x.stride(), 1
+    else:
+        strides, itemsize = getattr(x, "strides", None), getattr(x, "itemsize", 1)
+    if strides is not None and _overlapping(tuple(x.shape), tuple(strides), itemsize):
+        raise StepInputError(rule, name, "an array whose elements each have their own memory "
+                             "(steps update it in place; pass a copy)",
+                             f"a view whose elements share memory (shape {tuple(x.shape)}, "
+                             f"strides {tuple(strides)}: a broadcast or expanded view)")
+
+
+def _overlapping(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> bool:
+    """Whether some elements of an array of ``shape`` and ``strides`` (in the unit of
+    ``itemsize``) share memory. Axes sorted by stride that each step at least as far as
+    the ones below reach cannot overlap (the usual layouts, found at once); otherwise a
+    zero stride overlaps, and any other layout is decided by listing its offsets."""
+    axes = sorted((abs(st), n) for n, st in zip(shape, strides, strict=True) if n > 1)
+    reach = itemsize  # one past the last unit reached by the axes so far
+    for stride, n in axes:
+        if stride == 0:
+            return True
+        if stride < reach:
+            break
+        reach += stride * (n - 1)
+    else:
+        return False
+    if math.prod(shape) > 1 << 24:
+        return True  # too many to list: refused as if they overlapped
+    offsets = np.zeros(1, dtype=np.int64)
+    for stride, n in axes:
+        offsets = (offsets[:, None] + stride * np.arange(n)).ravel()
+    offsets.sort()
+    return bool((np.diff(offsets) < itemsize).any())
+
+
 def adopt(backend: Backend, rule: str, name: str, x: Any) -> tuple[Any, bool]:
     """An array of another library or device as ``backend``'s array of the same dtype (the
     checks then see the values as given), and whether that crossed devices. NumPy and torch
     on the CPU share memory; an array that cannot be read (a torch 'meta' tensor) is a
     StepInputError."""
-    if not backend.is_foreign(x):
-        return x, False
+    if not backend.is_foreign(x) or dtype_kind(getattr(x, "dtype", None)) == "other":
+        return x, False  # (an array of strings or objects is refused by as_checked, by dtype)
     try:
         converted = backend.asarray(x, dtype_name(x.dtype))
     except Exception as exc:  # a tensor without data (torch 'meta'), an odd dtype

@@ -20,11 +20,15 @@ synapse instead of being clamped to the edge.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from plastix._errors import StepInputError
+from plastix._ops import DTYPES
+
+from .contract import adopt, as_checked, check_allocation, out_of_memory, parse_dtype, size_text
 
 if TYPE_CHECKING:
     from .binding import Binding
@@ -67,7 +71,10 @@ class DelayLine:
             raise StepInputError("DelayLine", "dt", "a positive finite number (ms)", repr(dt))
         self.max_delay = int(max_delay)
         self.backend = get_backend(backend, device)
-        self.dtype = dtype
+        name = parse_dtype(dtype)
+        if name not in DTYPES:
+            raise StepInputError("DelayLine", "dtype", f"one of {list(DTYPES)}", repr(dtype))
+        self.dtype = name
         self.rounding = rounding
         self.binding: Binding | None = None
         self._buffer: Any = None
@@ -90,7 +97,7 @@ class DelayLine:
         """Delays (ms) as whole steps, rounded and clamped to ``[0, max_delay]`` (int64)."""
         be = self.backend
         xp = be.xp
-        d = be.asarray(delay, "float64") / self.dt
+        d = self._checked(delay, "delay", "float64") / self.dt
         k = getattr(xp, self.rounding)(d)
         return be.asarray(xp.clip(k, 0, self.max_delay), "int64")
 
@@ -103,7 +110,7 @@ class DelayLine:
                 raise StepInputError("DelayLine", "delay", "delays (this line is not bound "
                                      "to a binding)", "nothing")
             delay = self.binding.delay
-        pre = be.asarray(pre, self.dtype)
+        pre = self._checked(pre, "pre", self.dtype)
         if pre.ndim != 2:
             raise StepInputError("DelayLine", "pre", "shape (batch, n_pre)",
                                  f"shape {tuple(pre.shape)}")
@@ -113,7 +120,7 @@ class DelayLine:
                                  "n_pre", f"shape {tuple(k.shape)}")
         slots = self.max_delay + 1
         if self._buffer is None:
-            self._buffer = be.full((slots, *pre.shape), 0, self.dtype)
+            self._buffer = self._allocate((slots, *pre.shape))
         elif tuple(self._buffer.shape[1:]) != tuple(pre.shape):
             raise StepInputError("DelayLine", "pre", f"shape {tuple(self._buffer.shape[1:])} "
                                  "as on earlier steps (reset() to change it)",
@@ -123,6 +130,33 @@ class DelayLine:
         batch = be.asarray(np.arange(pre.shape[0]).reshape((-1,) + (1,) * k.ndim), "int64")
         inputs = be.asarray(np.arange(pre.shape[1]), "int64")
         return self._buffer[(self._head - k) % slots, batch, inputs]
+
+    def _checked(self, x: Any, name: str, dtype: str) -> Any:
+        """``x`` as this line's array of ``dtype``: real, finite numbers of any shape (the
+        shapes are checked by the caller); a StepInputError otherwise."""
+        x, _ = adopt(self.backend, "DelayLine", name, x)
+        try:
+            shape = tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+        except ValueError as exc:  # a ragged nested list
+            raise StepInputError("DelayLine", name, "a rectangular array",
+                                 f"{type(x).__name__} ({exc})") from None
+        return as_checked(self.backend, "DelayLine", name, x, tuple(shape), dtype,
+                          binary=False)
+
+    def _allocate(self, shape: tuple[int, ...]) -> Any:
+        """The ring buffer, refused before allocating when it cannot fit."""
+        need = math.prod(shape) * np.dtype(self.dtype).itemsize
+        try:
+            check_allocation(self.backend, "DelayLine", need, shape[1])
+            return self.backend.full(shape, 0, self.dtype)
+        except StepInputError:
+            pass
+        except (MemoryError, RuntimeError) as exc:
+            if not out_of_memory(exc):
+                raise
+        raise StepInputError("DelayLine", "max_delay", f"a delay whose buffer fits in memory "
+                             f"({shape[0]} steps of {shape[1:]} spikes)",
+                             f"{self.max_delay}, needing {size_text(need)}")
 
     def current(self, pre: Any, weight: Any, delay: Any = None) -> Any:
         """Push ``pre`` and return the delayed input current (batch, n_post):

@@ -55,7 +55,7 @@ def batch_of(x: Any, shape: tuple[int, ...]) -> int | None:
     shape fits neither (the shape check then names the problem)."""
     try:
         got = tuple(getattr(x, "shape", None) or np.shape(x))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RuntimeError):  # RuntimeError: a nested torch tensor
         return None
     if len(got) == len(shape) and got[1:] == shape[1:] and got[0] >= 1:
         return int(got[0])

@@ -4,17 +4,25 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import re
 from typing import Any
 
-from plastix._errors import HyperparameterError, StateDictError, UnknownRuleError
+import numpy as np
+
+from plastix._errors import (
+    HyperparameterError,
+    PlastixError,
+    StateDictError,
+    StepInputError,
+    UnknownRuleError,
+)
 from plastix._rule import Rule
-from plastix.backends import dtype_name, get_backend
+from plastix.backends import get_backend
 from plastix.registry import RULES
 
 from .binding import Binding
+from .contract import check_extents, check_seed, parse_dtype
 from .io import read
 
 
@@ -70,20 +78,20 @@ class Learner:
                  **hyperparameters: Any) -> None:
         self.rule_cls = find_rule(algorithm)
         self.name = self.rule_cls.name
-        self.params = self.rule_cls.make_params(hyperparameters)
+        self.params = self.rule_cls.checked_params(hyperparameters)
         #: Whether ``dtype`` was chosen; if not, a binding learns in its weight's own dtype
         #: when the rule supports it, so that the caller's array is updated in place.
         self.dtype_chosen = dtype is not None
-        dtype = dtype if dtype is not None else self.rule_cls.dtypes[0]
-        dtype = dtype_name(dtype)
-        if dtype not in self.rule_cls.dtypes:
+        name = parse_dtype(dtype) if dtype is not None else self.rule_cls.dtypes[0]
+        if name not in self.rule_cls.dtypes:
             raise HyperparameterError(self.name, "dtype", f"expected one of "
-                                      f"{list(self.rule_cls.dtypes)}, got {dtype!r}")
-        self.dtype = dtype
-        self.rule_cls.check_params(self.params, dtype)
-        if isinstance(seed, bool) or not isinstance(seed, int):
+                                      f"{list(self.rule_cls.dtypes)} (a name, a NumPy or a "
+                                      f"torch dtype), got {dtype!r}")
+        self.dtype = name
+        self.rule_cls.check_params(self.params, name)
+        if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer):
             raise HyperparameterError(self.name, "seed", f"expected an int, got {seed!r}")
-        self.seed = seed
+        self.seed = int(seed)
         if check_finite is not None and not isinstance(check_finite, bool):
             raise HyperparameterError(self.name, "check_finite", f"expected True, False or "
                                       f"None, got {check_finite!r}")
@@ -102,10 +110,13 @@ class Learner:
         learner's setting, else debug mode, see :func:`plastix.debug`). Any other keyword
         overrides a hyperparameter for this binding only.
         """
-        params = self.rule_cls.make_params(overrides, base=self.params) if overrides \
+        params = self.rule_cls.checked_params(overrides, base=self.params) if overrides \
             else self.params
         self.rule_cls.check_params(params, self.dtype)
-        options = {} if pre_shape is None else {"pre_shape": tuple(pre_shape)}
+        if seed is not None:
+            seed = check_seed(self.name, seed)
+        options = {} if pre_shape is None else \
+            {"pre_shape": check_extents(self.name, "pre_shape", pre_shape)}
         return Binding(self, weight, batch_size=batch_size, mask=mask, dt=dt, seed=seed,
                        params=params, shape_options=options,
                        check_finite=self.check_finite if check_finite is None else check_finite)
@@ -125,26 +136,37 @@ class Learner:
 def load(path: str | os.PathLike[str], backend: str = "numpy", *, device: str | None = None,
          check_finite: bool | None = None) -> Binding:
     """Rebuild the learner and binding saved in ``path`` on ``backend`` (any backend,
-    whichever one saved it); the binding continues exactly where the saved one stopped."""
+    whichever one saved it); the binding continues exactly where the saved one stopped.
+
+    Everything in the file is checked first (:mod:`plastix._runtime.io`); the binding is made
+    at batch size 1 and takes the file's batch size only once the file's arrays fit it, so a
+    forged ``batch_size`` is refused before anything is allocated. Any fault of the file is a
+    StateDictError."""
     sd = read(path)
-    if not (isinstance(sd["dt"], int | float) and math.isfinite(sd["dt"])):
-        raise StateDictError(f"{os.fspath(path)!r}: dt {sd['dt']!r} is not a number")
-    if not isinstance(sd["params"], dict) or not isinstance(sd["shape_options"], dict):
-        raise StateDictError(f"{os.fspath(path)!r}: malformed params or shape options")
+    name = os.fspath(path)
     try:
         learner = Learner(sd["rule"], backend, device=device, dtype=sd["dtype"],
                           **sd["params"])
     except TypeError as exc:  # a hyperparameter named like one of Learner's own arguments
-        raise StateDictError(f"{os.fspath(path)!r}: malformed params ({exc})") from None
-    pre_shape = sd["shape_options"].get("pre_shape")
-    options = {} if pre_shape is None else {"pre_shape": tuple(pre_shape)}
+        raise StateDictError(f"{name!r}: malformed params ({exc})") from None
+    except (UnknownRuleError, HyperparameterError) as exc:
+        field = "rule" if isinstance(exc, UnknownRuleError) else f"params.{exc.param}"
+        raise StateDictError(f"{name!r}: header field {field!r}: {exc}") from exc
     arrays = sd["arrays"]
-    if "weight" not in arrays:
-        raise StateDictError(f"{os.fspath(path)!r}: no weight array")
     # bound at batch 1: loading switches to the file's batch size once its arrays fit it,
     # so a header's batch size alone never allocates anything
-    b = learner.bind(arrays["weight"], batch_size=1,
-                     mask=arrays.get("mask") if sd["masked"] else None, dt=sd["dt"],
-                     seed=sd["seed"], check_finite=check_finite, **options)
+    try:
+        b = Binding(learner, arrays["weight"], batch_size=1,
+                    mask=arrays.get("mask") if sd["masked"] else None, dt=sd["dt"],
+                    seed=sd["seed"], params=learner.params,
+                    shape_options=sd["shape_options"],
+                    check_finite=learner.check_finite if check_finite is None
+                    else check_finite)
+    except StepInputError as exc:
+        field = {"weight": "arrays.weight", "mask": "arrays.mask"}.get(exc.argument,
+                                                                     exc.argument)
+        raise StateDictError(f"{name!r}: header field {field!r}: {exc}") from exc
+    except PlastixError as exc:  # the rule cannot be built for the file's shapes
+        raise StateDictError(f"{name!r}: {exc}") from exc
     b.load_state_dict(sd)
     return b

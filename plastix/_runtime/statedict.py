@@ -49,7 +49,7 @@ def check_state_dict(b: Binding, sd: Any) -> tuple[dict[str, np.ndarray], int, i
     if not isinstance(params, Mapping):
         raise fail(f"'params' must be a mapping, got {type(params).__name__}")
     try:
-        got = b.learner.rule_cls.make_params(dict(params))
+        got = b.learner.rule_cls.checked_params(dict(params))
     except PlastixError as exc:
         raise fail(f"its hyperparameters do not fit: {exc}") from None
     if got != b.params:

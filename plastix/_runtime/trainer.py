@@ -34,10 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from plastix._errors import HyperparameterError
+from plastix._errors import HyperparameterError, StepInputError
 from plastix.backends import Backend
 from plastix.network import resolve_backend
 
+_LAYER = "SpikingLayer"
 #: The rule :class:`STDPTrainer` uses unless told otherwise.
 DEFAULT_RULE = "canns_stdp"
 #: Used when ``canns_stdp`` is not registered: with no final step it is the same update.
@@ -53,10 +54,25 @@ class SpikingLayer:
                  v_reset: float = 0.0, leak: float = 0.9, trace_decay: float = 0.95,
                  backend: str | Backend = "numpy", seed: int = 0,
                  dtype: str = "float32") -> None:
+        from .contract import check_seed, parse_dtype
+
         self.backend = resolve_backend(backend)
-        self.input_size, self.output_size = input_size, output_size
-        self.threshold, self.v_reset, self.leak = threshold, v_reset, leak
-        self.trace_decay, self.dtype = trace_decay, dtype
+        for name, n in (("input_size", input_size), ("output_size", output_size)):
+            if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+                raise StepInputError(_LAYER, name, "a positive int", repr(n))
+        self.input_size, self.output_size = int(input_size), int(output_size)
+        numbers = {"threshold": threshold, "v_reset": v_reset, "leak": leak,
+                   "trace_decay": trace_decay}
+        for name, x in numbers.items():
+            if isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating) \
+                    or not np.isfinite(x):
+                raise StepInputError(_LAYER, name, "a finite number", repr(x))
+        self.threshold, self.v_reset, self.leak = float(threshold), float(v_reset), float(leak)
+        self.trace_decay = float(trace_decay)
+        self.dtype = parse_dtype(dtype) or ""
+        if self.dtype not in ("float32", "float64"):
+            raise StepInputError(_LAYER, "dtype", "'float32' or 'float64'", repr(dtype))
+        seed = check_seed(_LAYER, seed)
         w = 0.05 * np.random.default_rng(seed).standard_normal((output_size, input_size))
         self.W = self.backend.asarray(w, dtype)
         self.reset_state()
