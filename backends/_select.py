@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from plastix._errors import BackendUnavailableError, did_you_mean
+from plastix._errors import BackendUnavailableError, did_you_mean, install_hint
 from plastix.registry._tables import BACKENDS, OPS
 
 from ._base import Backend
@@ -61,7 +61,7 @@ def get_backend(spec: str = "numpy", device: str | None = None) -> Backend:
     except ImportError as exc:
         package = entry.meta.get("package") or entry.name
         raise BackendUnavailableError(spec, f"is not installed ({exc}); install it with "
-                                      f"'pip install {package}'") from exc
+                                      f"{install_hint(package)}") from exc
     except Exception as exc:  # a plugin's factory that fails: its error, named and contained
         raise BackendUnavailableError(spec, f"its factory (registered by {entry.provider!r}) "
                                       f"raised {type(exc).__name__}: {exc}") from exc

@@ -88,7 +88,7 @@ def plot(windows: dict[str, np.ndarray], delays: np.ndarray, path: str) -> None:
     import matplotlib.pyplot as plt
 
     fine = np.linspace(delays.min(), delays.max(), 801)
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(10, 5))
     ax.plot(fine, bi_poo(fine), color="0.6", lw=6, alpha=0.5,
             label=f"Bi & Poo (1998) fit: tau+ {TAU_PLUS} ms, tau- {TAU_MINUS} ms")
     markers, dashes = "osD^vx+*<>ph", ["-", "--", ":", "-."]
@@ -100,9 +100,10 @@ def plot(windows: dict[str, np.ndarray], delays: np.ndarray, path: str) -> None:
     ax.set_xlabel("t_post - t_pre (ms)")
     ax.set_ylabel("weight change (each side / its peak)")
     ax.set_title("STDP windows of the registered rules, one spike pair each")
-    ax.legend(fontsize=8, loc="lower right")
+    # beside the axes, not over them: every rule's curve stays visible
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 

@@ -7,7 +7,7 @@ include this step's spikes, with two discretisations:
 
 .. math::
 
-    \text{STDP:}\quad x &\leftarrow x - x/\tau + s \quad (\text{Euler, } 1 - 1/\tau) \qquad
+    \text{STDP:}\quad x \leftarrow x - x/\tau + s \quad (\text{Euler, } 1 - 1/\tau) \qquad
     \text{MSTDP, MSTDP-ET:}\quad x \leftarrow x\, e^{-1/\tau} + s
 
 and the pair term of one sample is weighted by functions of the weight, :math:`f_{post}`

@@ -7,19 +7,51 @@ without parsing messages.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
-def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
-    """The known names most similar to ``name`` (case-insensitive), best first."""
-    by_lower: dict[str, str] = {}
-    for k in known:
-        by_lower.setdefault(k.lower(), k)
-    hits = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.5)
-    return [by_lower[h] for h in hits]
+def name_key(name: str) -> str:
+    """How names are compared: case-insensitively, a hyphen or a space counting as an
+    underscore (``Nearest-Online-STDP`` is ``nearest_online_stdp``)."""
+    return name.strip().lower().replace("-", "_").replace(" ", "_")
 
 
-def did_you_mean(name: str, known: Iterable[str], n: int = 3) -> str:
+def _containing(word: str, keys: Iterable[str]) -> list[str]:
+    """The keys that contain ``word``: those with it as a whole ``_``-separated part first,
+    then those starting with it, then the rest; shorter before longer within each."""
+    def rank(key: str) -> tuple[int, int, str]:
+        whole = word in key.split("_") or f"_{word}_" in f"_{key}_"
+        return (0 if whole else 1 if key.startswith(word) else 2, len(key), key)
+
+    return sorted((k for k in keys if word and word in k and k != word), key=rank)
+
+
+def closest(name: str, known: Iterable[str] | Mapping[str, str], n: int = 3) -> list[str]:
+    """The known names most like ``name``, best first: names that contain it (see
+    :func:`name_key`), then names that are spelled alike. ``known`` may map each spelling
+    (an alias) to the name to suggest for it, so that one thing is suggested once."""
+    target = dict(known) if isinstance(known, Mapping) else {k: k for k in known}
+    by_key: dict[str, str] = {}
+    for spelling, canonical in target.items():
+        by_key.setdefault(name_key(spelling), canonical)
+    word = name_key(name)
+    keys = [*_containing(word, by_key),
+            *difflib.get_close_matches(word, list(by_key), n=n, cutoff=0.5)]
+    return list(dict.fromkeys(by_key[k] for k in keys))[:n]
+
+
+def matching(word: str, groups: Mapping[str, Iterable[str]]) -> list[str]:
+    """Every member of the groups whose name contains ``word`` (a family, a library, part
+    of a name), in the groups' order: what a word matches, for an "unknown name" message."""
+    key = name_key(word)
+    found: dict[str, None] = {}
+    for group, members in groups.items():
+        if key and key in name_key(group):
+            found.update(dict.fromkeys(members))
+    return list(found)
+
+
+def did_you_mean(name: str, known: Iterable[str] | Mapping[str, str], n: int = 3) -> str:
     """``"; did you mean 'a', 'b'?"`` with the closest known names, or ``""`` when none is
     close: the hint every "unknown name" message ends with."""
     return hint(closest(name, known, n))
@@ -30,19 +62,60 @@ def hint(suggestions: list[str]) -> str:
     return f"; did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
 
 
+#: The CPU build of PyTorch, pinned to the version plastix is tested with. An unpinned
+#: ``pip install torch`` (or ``plastix[torch]``) resolves the newest CUDA build on Linux and
+#: its several gigabytes of CUDA wheels.
+TORCH_CPU = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+#: How to install each optional array library, by its package name.
+INSTALL_HINTS = {
+    "torch": f"{TORCH_CPU} (the CPU build; for a CUDA build use the index of your CUDA "
+             "version instead, such as https://download.pytorch.org/whl/cu128 for CUDA 12.8, "
+             "as https://pytorch.org/get-started/locally/ lists them)",
+    "cupy-cuda12x": "pip install cupy-cuda12x (for CUDA 12; cupy-cuda13x for CUDA 13, "
+                    "cupy-cuda11x for CUDA 11)",
+}
+
+
+def install_hint(package: str) -> str:
+    """The command that installs ``package``, pinned where an unpinned one goes wrong."""
+    return INSTALL_HINTS.get(package, f"pip install {package}")
+
+
 class PlastixError(Exception):
     """Base class of every error plastix raises on purpose."""
 
 
 class UnknownRuleError(PlastixError, KeyError):
-    """No rule is registered under the requested name."""
+    """No rule is registered under the requested name.
 
-    def __init__(self, name: str, known: Iterable[str]) -> None:
-        known = list(known)
+    ``known`` maps every name and alias to the rule's name; ``groups`` maps words a user may
+    type for a set of rules (a family, a source library, a word of their summaries) to those
+    rules. The message suggests the rules the word matches (all of them), else the names
+    spelt most alike."""
+
+    def __init__(self, name: str, known: Iterable[str] | Mapping[str, str],
+                 groups: Mapping[str, Iterable[str]] | None = None) -> None:
+        target = dict(known) if isinstance(known, Mapping) else {k: k for k in known}
         self.name = name
-        self.known = sorted(known)
-        self.suggestions = closest(name, known)  # canonical names come first in ``known``
-        super().__init__(f"no plasticity rule named {name!r}{hint(self.suggestions)}")
+        self.known = sorted(set(target))
+        groups = {**{spelling: [rule] for spelling, rule in target.items()}, **(groups or {})}
+        self.matches = matching(name, groups) if isinstance(name, str) else []
+        if self.matches:  # the rules the word names, the closest spelt first
+            among = {s: r for s, r in target.items() if r in self.matches}
+            self.suggestions = list(dict.fromkeys([*closest(name, among, len(among)),
+                                                   *self.matches]))
+        else:  # canonical names come first in ``known``
+            self.suggestions = closest(name, target)
+        message = f"no plasticity rule named {name!r}"
+        if len(self.suggestions) > 3:
+            message += (f"; {name!r} matches {len(self.matches)} rules: "
+                        f"{', '.join(self.suggestions)}")
+        elif self.suggestions:
+            message += hint(self.suggestions)
+        else:
+            message += (f"; {len(set(target.values()))} rules are registered (px.rules() or "
+                        "'plastix list' names them)")
+        super().__init__(message)
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])

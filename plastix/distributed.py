@@ -41,7 +41,7 @@ import numpy as np
 
 from plastix._compiler.sharding import ShardedSeed, additive_problem, analyse
 
-from ._errors import PlastixError, StepInputError
+from ._errors import PlastixError, StepInputError, install_hint
 from ._runtime.binding import Binding
 from ._runtime.contract import host_array as _host
 
@@ -62,7 +62,7 @@ def _torch() -> tuple[Any, Any]:
         import torch
         import torch.distributed as dist
     except ImportError:
-        raise ImportError("plastix.distributed needs PyTorch: pip install 'plastix[torch]'") \
+        raise ImportError(f"plastix.distributed needs PyTorch: {install_hint('torch')}") \
             from None
     return torch, dist
 

@@ -1,6 +1,7 @@
 """A name registry with aliases, providers, collision checks and undoable registrations.
 
-Names and aliases are compared case-insensitively (unless ``fold_case=False``). Registering a
+Names and aliases are compared case-insensitively, a hyphen or space counting as an underscore
+(unless ``fold_case=False``: then they are compared as written). Registering a
 name or alias that another provider already holds raises :class:`NameCollisionError` naming
 both providers, unless the registration says ``override=True``: it then replaces the entries it
 collides with, which are kept aside and come back when the overriding entry is removed. The
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from plastix._errors import NameCollisionError, RegistrationError
+from plastix._errors import NameCollisionError, RegistrationError, name_key
 
 T = TypeVar("T")
 
@@ -62,7 +63,7 @@ class NameRegistry(Generic[T]):
         self._load = loader
 
     def key(self, name: str) -> str:
-        return name.lower() if self.fold_case else name
+        return name_key(name) if self.fold_case else name
 
     def _check_names(self, name: Any, aliases: Any) -> tuple[str, ...]:
         if not isinstance(name, str) or not name.strip():

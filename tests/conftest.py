@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,16 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import plastix as px
+from plastix._errors import install_hint
 from plastix.backends import get_backend
+
+#: Why a test that needs PyTorch is skipped, and how to install it (pinned: see install_hint).
+NO_TORCH = f"PyTorch is not installed; install it with {install_hint('torch')}"
+
+
+def needs_torch() -> Any:
+    """The torch module, or a skip that says how to install it."""
+    return pytest.importorskip("torch", reason=NO_TORCH)
 
 # Hypothesis: "ci" (the default) is reproducible and has no deadline (CI machines are slow
 # and shared); HYPOTHESIS_PROFILE=deep fuzzes 20 times longer.
@@ -42,6 +52,27 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # the broken ones in tests/plugins on purpose) warns here once, not inside whichever test
     # happens to look a rule up first.
     px.rules()
+
+
+def skip_reasons(reports: list[Any]) -> Counter[str]:
+    """How many tests were skipped for each distinct reason."""
+    reasons: Counter[str] = Counter()
+    for report in reports:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    return reasons
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
+                            config: pytest.Config) -> None:
+    # one line per reason (an absent backend skips hundreds of tests for one reason)
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if r.when != "teardown"]
+    if not skipped:
+        return
+    terminalreporter.section(f"{len(skipped)} skipped, by reason", sep="-")
+    for reason, count in skip_reasons(skipped).most_common():
+        terminalreporter.line(f"{count:5d}  {reason}")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -16,7 +16,7 @@ import plastix as px
 import plastix.backends as pb
 from plastix._runtime.binding import Binding
 from plastix.registry import BACKENDS, ensure_loaded
-from tests.conftest import assert_close
+from tests.conftest import assert_close, needs_torch
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_bind_converts_numpy_once_and_step_takes_native_arrays(backend: str) -> 
 
 
 def test_step_converts_foreign_arrays_and_warns_once_across_devices(backend: str) -> None:
-    torch = pytest.importorskip("torch")
+    torch = needs_torch()
     be = pb.get_backend(backend)
     syn = px.Learner("full_online_stdp", backend=backend, Apost=0.1, Apre=0.05,
                      trace_decay=0.5, w_min=-10.0, w_max=10.0).bind(
@@ -134,7 +134,7 @@ def test_to_moves_a_binding_with_its_state(backend: str, target: str) -> None:
 
 
 def test_state_dict_loads_across_backends(backend: str) -> None:
-    torch = pytest.importorskip("torch")
+    torch = needs_torch()
     rng = np.random.default_rng(2)
     w = rng.integers(0, 110, (4, 5)).astype(np.int32)
     a = px.Learner("postpreintstdp", backend=backend, seed=3).bind(w.copy(), batch_size=2)
@@ -169,7 +169,7 @@ def test_binding_is_a_binding_on_every_backend(backend: str) -> None:
 
 
 def test_step_refuses_a_foreign_array_without_data() -> None:
-    torch = pytest.importorskip("torch")
+    torch = needs_torch()
     syn = px.Learner("full_online_stdp", backend="numpy").bind(np.full((3, 4), 0.5))
     with warnings.catch_warnings():
         warnings.simplefilter("error", px.ConversionWarning)  # no transfer warning: it failed

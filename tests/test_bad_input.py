@@ -463,7 +463,7 @@ CASES += [
      lambda b, be: px.Learner(NOS, be, dtype="float64").bind(_overlapping_view((3, 4)))),
     ("bind-weight-overflows-float32", NOS, px.StepInputError, ("'weight'", "float32",
                                                                "1e+300"),
-     lambda b, be: b.learner.bind(np.full((3, 4), 1e300))),
+     lambda b, be: px.Learner(NOS, be, dtype="float32").bind(np.full((3, 4), 1e300))),
     ("bind-weight-wraps-int32", INT, px.StepInputError, ("'weight'", "int32",
                                                          "1099511627776"),
      lambda b, be: px.Learner(INT, be, dtype="int32").bind(np.full((3, 4), 2**40))),
@@ -475,7 +475,8 @@ CASES += [
     ("bind-weight-below-int32", INT, px.StepInputError, ("'weight'", "-2147483648"),
      lambda b, be: px.Learner(INT, be, dtype="int32").bind(np.full((3, 4), -2**31 - 1))),
     ("bind-mask-overflows", NOS, px.StepInputError, ("'mask'", "float32"),
-     lambda b, be: b.learner.bind(np.zeros((3, 4)), mask=np.full((3, 4), 1e300))),
+     lambda b, be: px.Learner(NOS, be, dtype="float32").bind(np.zeros((3, 4), np.float32),
+                                                             mask=np.full((3, 4), 1e300))),
     # -- step(...): values the dtype cannot hold ------------------------------------------------
     ("step-signal-overflows-float32", "<reward>", px.StepInputError, ("'reward'", "float32",
                                                                        "1e+300"),

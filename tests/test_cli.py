@@ -22,8 +22,10 @@ def test_info_shows_equations_parameters_and_reference(
         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["info", "nearest_online_STDP"]) == 0
     out = capsys.readouterr().out
-    assert ".. math::" in out and "Hyperparameters:" in out
+    assert "w ← w + A_post s_postᵀ x_pre - A_pre x_postᵀ s_pre" in out  # the update, as text
+    assert "Hyperparameters:" in out
     assert re.search(r"Apost\s+0\.01", out) and "w_norm" in out and "doi:" in out
+    assert re.search(r"trace_pre\s+0\.95\d+\s+-\s+\[0, 1\]", out)  # default and range
     assert "trace_decay sets trace_pre, trace_post" in out
 
 

@@ -22,8 +22,9 @@ import pytest
 
 import plastix as px
 from plastix._compiler.sharding import PER_SAMPLE, ShardedSeed, additive_problem, analyse, classify
+from tests.conftest import needs_torch
 
-torch = pytest.importorskip("torch", reason="plastix.distributed needs PyTorch")
+torch = needs_torch()
 if not torch.distributed.is_available() or not torch.distributed.is_gloo_available():
     pytest.skip("this PyTorch has no gloo process groups", allow_module_level=True)
 

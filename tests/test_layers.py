@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("compiler", ("plastix._compiler",)),
     ("runtime", ("plastix._runtime", "plastix.network")),
     ("public modules", ("plastix.torch", "plastix.distributed")),
-    ("applications and rules", ("plastix._apps", "plastix.learners")),
+    ("applications and rules", ("plastix._apps", "plastix.__main__", "plastix.learners")),
 ]
 
 

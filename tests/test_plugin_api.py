@@ -80,7 +80,7 @@ def test_a_plugin_rule_is_found_listed_and_withdrawn(registered: list[str],
     syn.step(np.zeros((1, 2)), np.zeros((1, 1)))
     np.testing.assert_array_equal(syn.weight, [[3.0, 3.0]])
     main(["list"])
-    assert any(line.split()[:3] == ["test_scale", "TestScale", "scale-dist"]
+    assert any(line.split()[:3] == ["test_scale", "scale-dist", "TestScale"]
                for line in capsys.readouterr().out.splitlines())
     main(["plugins"])
     out = capsys.readouterr().out

@@ -112,8 +112,8 @@ def test_plastix_list_shows_the_plugin_rule_with_its_provider(
         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
     rows = [line.split()[:3] for line in capsys.readouterr().out.splitlines()]
-    assert ["oja", "oja_trace", EXAMPLE] in rows
-    assert ["nearest_online_stdp", "nearest_online_STDP", "plastix"] in rows
+    assert ["oja", EXAMPLE, "oja_trace"] in rows  # name, provider, aliases
+    assert ["nearest_online_stdp", "plastix", "nearest_online_STDP"] in rows
 
 
 # -- broken plugins -------------------------------------------------------------------------

@@ -8,8 +8,9 @@ import pytest
 import plastix as px
 import plastix.backends as pb
 from plastix.backends._random import rand_bits
+from tests.conftest import needs_torch
 
-torch = pytest.importorskip("torch")
+torch = needs_torch()
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def test_a_parameter_of_another_dtype_warns_that_updates_stay_in_the_binding() -
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_float_dtypes(dtype: str) -> None:
     syn = px.Learner("nearest_online_stdp", backend="torch", dtype=dtype).bind(
-        np.full((2, 3), 0.5))
+        np.full((2, 3), 0.5, dtype=dtype))
     assert syn.weight.dtype == getattr(torch, dtype)
     assert syn.x_pre.dtype == getattr(torch, dtype)
 

@@ -12,7 +12,9 @@ from types import ModuleType
 
 import pytest
 
-torch = pytest.importorskip("torch")
+from tests.conftest import needs_torch
+
+torch = needs_torch()
 
 SCRIPT = Path(__file__).resolve().parent.parent / "examples" / "norse_plastic.py"
 

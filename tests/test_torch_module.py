@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import plastix as px
+from tests.conftest import needs_torch
 
-torch = pytest.importorskip("torch")
+torch = needs_torch()
 from plastix.torch import PlasticLinear  # noqa: E402
 
 # bounds far away: the clamp after the weight change never bites

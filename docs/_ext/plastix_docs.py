@@ -8,8 +8,8 @@ table built from the ``param`` metadata (name, default, unit, meaning).
 from __future__ import annotations
 
 import importlib
-import re
 import inspect
+import re
 from typing import Any
 
 from docutils import nodes
@@ -29,7 +29,7 @@ def _rst_table(rows: list[tuple[str, ...]], widths: str) -> list[str]:
     for row in rows:
         lines.append(f"   * - {row[0]}")
         lines += [f"     - {cell}" for cell in row[1:]]
-    return lines + [""]
+    return [*lines, ""]
 
 
 class _Rendered(Directive):
@@ -47,11 +47,12 @@ class Catalogue(_Rendered):
         from plastix.registry import RULES, ensure_loaded
 
         ensure_loaded()
-        rows = [("rule", "aliases", "provider", "summary")]
+        rows = [("rule (aliases)", "provider", "summary")]
         for e in RULES:
-            rows.append((f"``{e.name}``", ", ".join(f"``{a}``" for a in e.aliases) or "--",
-                         _plain(e.provider), _plain(e.obj.summary())))
-        return self.render(_rst_table(rows, "22 22 10 46"))
+            aliases = ", ".join(f"``{a}``" for a in e.aliases)
+            rows.append((f"``{e.name}``" + (f" ({aliases})" if aliases else ""),
+                         _plain(e.provider), e.obj.summary()))  # the summary is reST
+        return self.render(_rst_table(rows, "auto"))
 
 
 class Family(_Rendered):
@@ -67,7 +68,7 @@ class Family(_Rendered):
             lines += [title, "~" * len(title), ""]
             if rule.aliases:
                 lines += ["Aliases: " + ", ".join(f"``{a}``" for a in rule.aliases), ""]
-            lines += (inspect.getdoc(rule) or "").splitlines() + [""]
+            lines += [*(inspect.getdoc(rule) or "").splitlines(), ""]
             rows = [("hyperparameter", "default", "unit", "meaning")]
             for f in rule.param_fields():
                 rows.append((f"``{f.name}``", f"``{f.default!r}``",

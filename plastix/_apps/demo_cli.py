@@ -10,6 +10,7 @@ from typing import Any
 
 from plastix.network import resolve_backend
 
+from .args import non_negative_int
 from .demo import DemoConfig, run
 
 _DESCRIPTION = ("Unsupervised learning of scikit-learn's 8x8 handwritten digits in the style of "
@@ -30,7 +31,7 @@ def add_parser(sub: Any) -> None:
                        "(Diehl and Cook 2015)", description=_DESCRIPTION)
     p.add_argument("--neurons", type=int, default=d.neurons, help="excitatory neurons")
     p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training set")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--seed", type=non_negative_int, default=d.seed)
     p.add_argument("--backend", default=d.backend, help="numpy, torch, torch:cuda, cupy")
     p.add_argument("--out", default="plastix_demo.png", help="where to write the figure")
     p.add_argument("--quick", action="store_true", help="a shortened run (also PLASTIX_QUICK=1)")

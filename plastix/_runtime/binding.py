@@ -40,6 +40,7 @@ from .checked import debug_enabled, guarded_step
 from .contract import (
     adopt,
     as_checked,
+    binding_dtype,
     check_allocation,
     check_dt,
     check_train_length,
@@ -79,7 +80,7 @@ class Binding:
         self._lock = threading.RLock()
         self.learner = learner
         self.backend = learner.backend
-        self.dtype = learner.dtype
+        self.dtype = binding_dtype(learner, weight)
         self.params = params if params is not None else learner.params
         self.rule_name = learner.name
         self.seed = int(learner.seed if seed is None else seed)

@@ -229,10 +229,28 @@ def check_train_length(rule: str, name: str, train: Any) -> int:
                              type(train).__name__) from None
 
 
+def binding_dtype(learner: Any, weight: Any) -> str:
+    """The dtype a binding computes in: the learner's when it was chosen (``dtype=``), else
+    the weight's own dtype when the rule supports it (a float64 NumPy array is learned in
+    float64, in place), else the rule's default (the learner's)."""
+    if getattr(learner, "dtype_chosen", True):
+        return str(learner.dtype)
+    own = getattr(weight, "dtype", None)
+    try:
+        name = dtype_name(own) if own is not None else None
+    except Exception:  # an object whose dtype no backend knows: the contract refuses it later
+        name = None
+    if name in learner.rule_cls.dtypes and name != learner.dtype:
+        learner.rule_cls.check_params(learner.params, name)
+        return str(name)
+    return str(learner.dtype)
+
+
 def coerce_weight(backend: Backend, rule: str, weight: Any, dtype: str) -> Any:
     """The weight as a ``dtype`` array of ``backend``: any rectangular, finite, real array of
-    at least 2 dimensions (a native one is used in place, so updates land in it); a parameter
-    that has to be copied warns that its updates will land in the copy."""
+    at least 2 dimensions (a native one of that dtype is used in place, so updates land in
+    it). A parameter that has to be copied, or an array copied into another dtype, warns
+    that its updates will land in the copy (``syn.weight``)."""
     be = backend
     if getattr(weight, "ndim", None) is None and not isinstance(weight, list | tuple):
         raise StepInputError(rule, "weight", "an array", type(weight).__name__)
@@ -257,11 +275,18 @@ def coerce_weight(backend: Backend, rule: str, weight: Any, dtype: str) -> Any:
                 from None
     w = as_checked(be, rule, "weight", host, shape, dtype, binary=False)
     check_writable(rule, "weight", w)
-    if getattr(weight, "requires_grad", False) and storage_address(weight) != storage_address(w):
+    copied = storage_address(weight) != storage_address(w)
+    if getattr(weight, "requires_grad", False) and copied:
         warnings.warn(f"rule {rule!r}: the weight (a parameter) was converted "
                       f"to {dtype} on {be.key}, so updates land in syn.weight, not in "
                       "the parameter; bind a parameter of that dtype and device",
                       ConversionWarning, stacklevel=4)
+    elif copied and not isinstance(weight, list | tuple) and hasattr(weight, "dtype") \
+            and dtype_name(weight.dtype) != dtype:
+        warnings.warn(f"rule {rule!r}: the {dtype_name(weight.dtype)} weight was copied to "
+                      f"{dtype}, so the updates land in syn.weight, not in the array that "
+                      f"was bound; bind a {dtype} array, or choose the learner's dtype to "
+                      "match the array (dtype=...)", ConversionWarning, stacklevel=5)
     return w
 
 

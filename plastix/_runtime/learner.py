@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from typing import Any
 
 import numpy as np
@@ -26,14 +27,28 @@ from .io import read
 
 
 def find_rule(algorithm: str) -> type[Rule]:
-    """The rule class registered under ``algorithm`` or one of its aliases (any case)."""
-    known = [*RULES.names(), *(a for e in RULES for a in e.aliases)]
-    if not isinstance(algorithm, str):
-        raise UnknownRuleError(repr(algorithm), known)
-    entry = RULES.get(algorithm)
+    """The rule class registered under ``algorithm`` or one of its aliases (any case; a
+    hyphen counts as an underscore)."""
+    entry = RULES.get(algorithm) if isinstance(algorithm, str) else None
     if entry is None:
-        raise UnknownRuleError(algorithm, known)
+        raise UnknownRuleError(algorithm if isinstance(algorithm, str) else repr(algorithm),
+                               *rule_words())
     return entry.obj
+
+
+def rule_words() -> tuple[dict[str, str], dict[str, list[str]]]:
+    """What an unknown rule name is matched against: every name and alias (mapped to its
+    rule), and the words that name a set of rules: each rule's family (its module), provider
+    and the words of its summary."""
+    known: dict[str, str] = {}
+    groups: dict[str, list[str]] = {}
+    for e in RULES:
+        known.update(dict.fromkeys([e.name, *e.aliases], e.name))
+        words = [e.obj.__module__.rpartition(".")[2], e.provider,
+                 *re.findall(r"[A-Za-z][\w-]+", e.obj.summary())]
+        for word in dict.fromkeys(w.lower() for w in words):
+            groups.setdefault(word, []).append(e.name)
+    return known, groups
 
 
 class Learner:
@@ -46,9 +61,13 @@ class Learner:
     >>> syn.t
     1
 
-    ``algorithm`` is looked up case-insensitively among names and aliases; ``backend`` is
-    ``"numpy"`` (default), ``"torch"``, ``"torch:cuda"`` or ``"cupy"``; ``dtype`` defaults to
-    the rule's first supported dtype (float32 for most); ``seed`` seeds the counter-based
+    ``algorithm`` is looked up case-insensitively among names and aliases (a hyphen counts
+    as an underscore); ``backend`` is ``"numpy"`` (default), ``"torch"``, ``"torch:cuda"`` or
+    ``"cupy"``; ``dtype`` is what the bindings compute in: when it is not given, a binding
+    takes its weight's dtype if the rule supports it (a float64 array is learned in float64,
+    in place), else the rule's first dtype (float32 for most, :attr:`dtype`); a weight that
+    has to be copied into another dtype warns (:class:`plastix.ConversionWarning`), since its
+    updates then land in ``syn.weight`` only. ``seed`` seeds the counter-based
     random generator of rules that draw random numbers; ``check_finite`` checks every step of
     its bindings for non-finite results (default: only in debug mode). Every other keyword is
     a hyperparameter of the rule, checked now.
@@ -60,6 +79,9 @@ class Learner:
         self.rule_cls = find_rule(algorithm)
         self.name = self.rule_cls.name
         self.params = self.rule_cls.checked_params(hyperparameters)
+        #: Whether ``dtype`` was chosen; if not, a binding learns in its weight's own dtype
+        #: when the rule supports it, so that the caller's array is updated in place.
+        self.dtype_chosen = dtype is not None
         name = parse_dtype(dtype) if dtype is not None else self.rule_cls.dtypes[0]
         if name not in self.rule_cls.dtypes:
             raise HyperparameterError(self.name, "dtype", f"expected one of "

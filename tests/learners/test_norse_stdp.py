@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-from tests.conftest import assert_close, to_numpy
+from tests.conftest import assert_close, needs_torch, to_numpy
 from tests.learners._pair import DELAYS, pair_change, times
 
 ALGORITHMS = ["additive", "additive_step", "multiplicative_pow", "multiplicative_relu"]
@@ -146,7 +146,7 @@ def test_conv2d_needs_the_pre_shape() -> None:
 
 
 def test_unfold_kernel_matches_torch() -> None:
-    torch = pytest.importorskip("torch")
+    torch = needs_torch()
     from plastix.backends._kernels import unfold
 
     x = np.random.default_rng(0).random((2, 3, 9, 8))
