@@ -15,9 +15,12 @@ columns of neurons that spiked (see :mod:`plastix._compiler.synapse`).
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from plastix._graph import Const, Node, Operand, Value
@@ -118,18 +121,21 @@ class Source:
         self.plan = plan
         self.names: dict[Any, str] = {}
         self.params: list[str] = []
+        #: each parameter's name in the rule's graph, for the kernel's legend
+        self.labels: dict[str, str] = {}
         for k, (name, _) in enumerate(plan.targets):
             self.names[Value(name, 0)] = self.names[("out", name)] = f"o{k}"
-            self.params.append(f"o{k}")
+            self._param(f"o{k}", name)
         for k, x in enumerate(x for x in plan.inputs if x not in self.names):
             self.names[x] = f"a{k}"
             # a constant comes as a Python number and is cast to the arrays' dtype in the
             # kernel, as NumPy treats a Python scalar (a float64 would round differently)
-            self.params.append(f"a{k}_in" if isinstance(x, Const) else f"a{k}")
+            self._param(f"a{k}_in" if isinstance(x, Const) else f"a{k}",
+                        str(x) if not isinstance(x, Const) or x.name else repr(x.value))
         for role, v in plan.spikes.items():
             if v not in self.names:
                 self.names[v] = f"s_{role}"
-                self.params.append(f"s_{role}")
+                self._param(f"s_{role}", str(v))
         for n in plan.nodes:
             self.names[n.outputs[0]] = f"v{n.index}"
         self._vector_groups()
@@ -371,8 +377,24 @@ class Source:
         w.dedent()
         w.dedent()
 
+    def _param(self, name: str, label: str) -> None:
+        self.params.append(name)
+        self.labels[name] = label
+
+    def legend(self) -> list[str]:
+        """Comment lines naming what each parameter is in the rule's graph."""
+        lines, line = [], "#"
+        for item in (f"{p}={self.labels[p]}" for p in self.params):
+            if len(line) + len(item) > 90:
+                lines.append(line)
+                line = "#"
+            line += f" {item}"
+        return [*lines, line]
+
     def text(self, fname: str) -> str:
         w = _Writer()
+        for line in self.legend():
+            w(line)
         w("n0 = o0.shape[0]")
         w("n1 = o0.shape[1]")
         for x in self.plan.inputs:
@@ -400,22 +422,58 @@ class Source:
         w.dedent()
         self.write_back(w)
         w("return done")
-        head = f"@njit(nogil=True, error_model='numpy')\ndef {fname}(ok, limit, " \
+        head = f"@njit(nogil=True, error_model='numpy', cache=CACHE)\ndef {fname}(ok, limit, " \
             f"{', '.join(self.params)}):"
         return "\n".join([_PRELUDE.format(dtype=self.plan.dtype), "", head, *w.lines, ""])
 
 
 _CACHE: dict[str, Callable[..., bool]] = {}
 _LOCK = threading.Lock()
+CACHE_ENV = "PLASTIX_KERNEL_CACHE"
+
+
+def cache_folder() -> Path | None:
+    """Where compiled kernels are kept between processes (Numba's cache beside a copy of
+    each kernel's source): ``$PLASTIX_KERNEL_CACHE``, else ``$XDG_CACHE_HOME/plastix`` or
+    ``~/.cache/plastix``; None when ``PLASTIX_KERNEL_CACHE=0`` turns it off."""
+    chosen = os.environ.get(CACHE_ENV, "").strip()
+    if chosen.lower() in ("0", "false", "no", "off"):
+        return None
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "plastix" / "kernels"
+
+
+def _source_file(source: str) -> str | None:
+    """A file holding ``source`` for Numba's cache to key on (it checks the file and keeps
+    the machine code beside it); None when no cache folder can be written."""
+    folder = cache_folder()
+    if folder is None:
+        return None
+    path = folder / f"kernel_{hashlib.sha256(source.encode()).hexdigest()[:20]}.py"
+    try:
+        if not path.exists() or path.read_text() != source:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(source)
+            os.replace(tmp, path)
+    except OSError:
+        return None
+    return str(path)
 
 
 def compile_kernel(source: str, fname: str) -> Callable[..., bool]:
-    """The Numba function defined by ``source`` (compiled lazily, once per source)."""
+    """The Numba function defined by ``source``, once per source. The code run is always
+    ``source`` itself; with a cache folder, Numba keeps its machine code there, so a kernel
+    is compiled once per machine rather than once per process."""
     with _LOCK:
         hit = _CACHE.get(source)
         if hit is None:
-            namespace: dict[str, Any] = {}
-            exec(compile(source, f"<plastix kernel {fname}>", "exec"), namespace)
+            filename = _source_file(source)
+            # Numba rebuilds a cached kernel's environment from an importable module's name
+            namespace: dict[str, Any] = {"CACHE": filename is not None, "__name__": __name__}
+            exec(compile(source, filename or f"<plastix kernel {fname}>", "exec"), namespace)
             hit = _CACHE[source] = namespace[fname]
         return hit
 
@@ -429,6 +487,7 @@ class Kernel:
 
     source: str
     call: Callable[..., tuple[Any, ...]]
+    is_kernel = True
 
     def __call__(self, X: Any, *args: Any) -> tuple[Any, ...]:
         return self.call(X, *args)

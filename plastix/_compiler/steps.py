@@ -39,6 +39,11 @@ class CompiledStep:
     seams: bool = False
     event_driven: bool = False
 
+    def kernel_sources(self) -> dict[str, str]:
+        """The source of each generated kernel the step calls, by its name in the step."""
+        return {name: value.source for name, value in self.namespace.items()
+                if getattr(value, "is_kernel", False)}
+
     def rebound(self) -> CompiledStep:
         """The same code with its own copy of the namespace: the copy's constants can be
         changed without touching other bindings' steps."""

@@ -294,10 +294,17 @@ class Binding:
 
     @property
     def source(self) -> str:
-        """The generated source of this binding's step functions (as Brian2 shows its code)."""
+        """The generated source of this binding's step functions (as Brian2 shows its code),
+        each followed by the source of the kernels it calls."""
         phases = ["bind"] if any(n.phase == "bind" for n in self.graph.nodes) else []
         phases += ["step", *(["final"] if self._has_final() else [])]
-        return "\n".join(self._compiled(p).source for p in phases)
+        parts = []
+        for phase in phases:
+            step = self._compiled(phase)
+            parts.append(step.source)
+            parts += [f"# kernel {name}, called by the {phase!r} step above\n{source}"
+                      for name, source in step.kernel_sources().items()]
+        return "\n".join(parts)
 
     def intercept(self, target: str, hook: Callable[[Any], Any] | None) -> None:
         """Pass the change of ``target`` through ``hook`` before the rule applies it (the
