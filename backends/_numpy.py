@@ -34,19 +34,14 @@ def rownorm_l1(w: np.ndarray, c: Any, out: np.ndarray | None,
                scratch: np.ndarray) -> np.ndarray:
     """``c * (w / sum(|w|, axis=1))`` into ``out`` (a new array when None), with ``scratch``
     holding ``|w|``; an all-zero row stays zero. Each row is scaled by the factor
-    ``c / sum`` (one pass); a row whose factor overflows (a sum below about 1e-308) is
-    divided first, as the unfused ops do."""
+    ``c / sum`` (one pass); when a row is empty or a factor would overflow (a sum below
+    ``c / max``), the rows are divided first, as the unfused ops do."""
     np.abs(w, out=scratch)
     s = np.einsum("ij->i", scratch)  # no BLAS: threaded gemv stalls on a loaded machine
-    with np.errstate(over="ignore", divide="ignore"):
-        factor = np.divide(c, s, out=np.zeros_like(s), where=s != 0)  # zero row: factor 0
-    huge = ~np.isfinite(factor)
-    rows = c * (w[huge] / s[huge, None]) if huge.any() else None  # before w is overwritten
-    factor[huge] = 0
-    out = np.multiply(w, factor[:, None], out=out)
-    if rows is not None:
-        out[huge] = rows
-    return out
+    if s.size and float(s.min()) * float(np.finfo(s.dtype).max) > abs(c):
+        return np.multiply(w, np.divide(c, s, out=s)[:, None], out=out)
+    s[s == 0] = 1  # an empty row: 0 / 1 = 0, as the graph's guard makes it
+    return np.multiply(np.divide(w, s[:, None], out=out), c, out=out)
 
 
 def binary(x: np.ndarray) -> bool:

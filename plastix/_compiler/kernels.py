@@ -139,6 +139,10 @@ class Source:
         for n in plan.nodes:
             self.names[n.outputs[0]] = f"v{n.index}"
         self._vector_groups()
+        #: row values that divide element values (see :meth:`expr`)
+        self.divisors = {n.inputs[1] for n in plan.nodes if n.op == "div"
+                         and isinstance(n.inputs[1], Value)
+                         and plan.level.get(n.inputs[1]) == ROW and n.inputs[1] in plan.stage}
         stages = max(plan.stage.values(), default=0)
         readers: dict[Value, int] = {}
         for n in plan.nodes:
@@ -259,7 +263,7 @@ class Source:
         a, b = (self.names[x] for x in node.inputs)
         return " + ".join(f"{a}_i{k} * {b}[{k}, j]" for k in range(self.plan.batch))
 
-    def expr(self, node: Node, stage: int) -> str:
+    def expr(self, node: Node, stage: int, alias: dict[Value, str] | None = None) -> str:
         if node.outputs[0] == self.plan.rank_value:  # the weight after the rank-k update
             return f"{self.names[Value(self.plan.targets[0][0], 0)]}[i, j]"
         kind = self.plan.level[node.outputs[0]]
@@ -269,7 +273,15 @@ class Source:
             x, name = self.read(node.inputs[0], stage), self.names[node.outputs[0]]
             c = self.read(node.inputs[1], stage)
             return f"({x} * factor_{name} if finite_{name} else {c} * ({x} / total_{name}))"
-        return self.scalar(node, [self.read(x, stage) for x in node.inputs])
+        args = [alias[x] if alias and isinstance(x, Value) and x in alias else self.read(x, stage)
+                for x in node.inputs]
+        divisor = node.inputs[1] if node.op == "div" else None
+        if isinstance(divisor, Value) and self.plan.level.get(divisor) == ROW:
+            # a division by a row's value: a multiplication by its reciprocal, computed once
+            # per row (within a rounding of the quotient), unless the reciprocal overflows
+            inv = f"inv_{self.names[divisor]}"
+            return f"({args[0]} * {inv} if finite_{inv} else {args[0]} / {args[1]})"
+        return self.scalar(node, args)
 
     # -- blocks -------------------------------------------------------------------------------
     def row_hoists(self, w: _Writer) -> None:
@@ -282,21 +294,113 @@ class Source:
                 for k in range(self.plan.batch):
                     w(f"{a}_i{k} = {a}[{k}, i]")
 
-    def element_body(self, w: _Writer, stage: int) -> None:
+    def element_body(self, w: _Writer, stage: int, zero_rows: bool = False) -> None:
+        """The loop body of ``stage``; with ``zero_rows``, for a row whose spikes in the
+        outer products' row operand (:meth:`zero_operand`) are all 0: those products are 0,
+        and the ops they feed are simplified (``x * 0 = 0``, ``x + 0 = x``, ``0 - y = -y``;
+        the factors are finite), so a silent post neuron's row costs less."""
         plan = self.plan
+        zero: set[Value] = set()
+        alias: dict[Value, str] = {}
+        lines: list[tuple[Value, str]] = []
+        spike = self.zero_operand() if zero_rows else None
         for n in plan.nodes:
             v = n.outputs[0]
             if plan.stage[v] != stage or plan.level[v] not in (ELEMENT, OUTER):
                 continue
-            w(f"{self.names[v]} = {self.expr(n, stage)}")
-            if v in self.buffered:
-                w(f"buf_{self.names[v]}[j] = {self.names[v]}")
+            if spike is not None and plan.level[v] == OUTER and n.inputs[0] == spike:
+                zero.add(v)
+                continue
+            simple = self.simplified(n, zero, alias, stage) if zero else None
+            if simple == "0":
+                zero.add(v)
+            elif simple is not None and simple.startswith("="):
+                alias[v] = simple[1:]
+            else:
+                lines.append((v, simple or self.expr(n, stage, alias)))
+        needed = self._needed(stage, zero, alias, lines)
+        for v, text in lines:
+            if v in needed:
+                w(f"{self.names[v]} = {text}")
+        for v in self.buffered:
+            if plan.stage.get(v) == stage:
+                w(f"buf_{self.names[v]}[j] = {self.value(v, zero, alias)}")
         for n in plan.nodes:  # a row normalisation's |input| for the next stage's factor
             if n.spec is ROWNORM and plan.stage[n.outputs[0]] == stage + 1:
-                w(f"abs_{self.names[n.outputs[0]]}[j] = abs({self.read(n.inputs[0], stage)})")
+                x = n.inputs[0]
+                src = self.value(x, zero, alias) if isinstance(x, Value) and x in plan.stage \
+                    else self.read(x, stage)
+                w(f"abs_{self.names[n.outputs[0]]}[j] = abs({src})")
         for k, (_, v) in enumerate(plan.targets):
             if plan.stage.get(v) == stage:
-                w(f"o{k}[i, j] = {self.names[v]}")
+                w(f"o{k}[i, j] = {self.value(v, zero, alias)}")
+
+    def value(self, v: Value, zero: set[Value], alias: dict[Value, str]) -> str:
+        return "_ZERO" if v in zero else alias.get(v, self.names[v])
+
+    def _needed(self, stage: int, zero: set[Value], alias: dict[Value, str],
+                lines: list[tuple[Value, str]]) -> set[Value]:
+        """The values of ``lines`` that the stage's stores read, directly or through others."""
+        plan = self.plan
+        made = {n.outputs[0]: n for n in plan.nodes}
+        stack = [v for v in self.buffered if plan.stage.get(v) == stage]
+        stack += [v for _, v in plan.targets if plan.stage.get(v) == stage]
+        stack += [n.inputs[0] for n in plan.nodes  # type: ignore[misc]
+                  if n.spec is ROWNORM and plan.stage[n.outputs[0]] == stage + 1]
+        computed = {v for v, _ in lines}
+        needed: set[Value] = set()
+        while stack:
+            v = stack.pop()
+            if not isinstance(v, Value) or v in needed:
+                continue
+            if v in alias:  # an alias reads the value whose name it is
+                stack += [u for u in computed if self.names[u] == alias[v]]
+                continue
+            if v in computed:
+                needed.add(v)
+                stack += [x for x in made[v].inputs if isinstance(x, Value)]
+        return needed
+
+    def simplified(self, n: Node, zero: set[Value], alias: dict[Value, str],
+                   stage: int) -> str | None:
+        """``"0"``, ``"=name"`` (the value of another) or an expression for ``n`` when an
+        input is a known zero; None when no input is."""
+        ins = n.inputs
+        if not any(x in zero for x in ins):
+            return None
+        z = [x in zero for x in ins]
+        op = n.op
+        other = [self.operand(x, zero, alias, stage) for x in ins]
+        if op == "mul" and any(z):
+            return "0"
+        if op in ("add", "sub") and z[1]:
+            return "=" + other[0] if not z[0] else "0"
+        if op == "add" and z[0]:
+            return "=" + other[1]
+        if op == "sub" and z[0]:
+            return f"(-{other[1]})"
+        if op == "neg":
+            return "0"
+        if op == "var_linear" and (z[0] or z[1]):
+            return "0" if z[2] else "=" + other[2]
+        return self.scalar(n, other)
+
+    def operand(self, x: Operand, zero: set[Value], alias: dict[Value, str],
+                stage: int) -> str:
+        if isinstance(x, Value) and x in zero:
+            return "_ZERO"
+        if isinstance(x, Value) and x in alias:
+            return alias[x]
+        return self.read(x, stage)
+
+    def zero_operand(self) -> Value | None:
+        """The row operand of the outer products that is worth testing for zero rows: the
+        post spikes (a silent post neuron's row has no potentiation), when an outer product
+        reads them."""
+        post = Value("post", 0)
+        used = any(self.plan.level[n.outputs[0]] == OUTER and n.inputs[0] == post
+                   for n in self.plan.nodes)
+        return post if used else None
 
     def row_values(self, w: _Writer, stage: int) -> None:
         """The row values known from ``stage`` on: reductions, factors, row-level ops."""
@@ -322,13 +426,28 @@ class Source:
                 w(f"finite_{name} = abs(factor_{name}) < np.inf")
             elif plan.level[v] == ROW:
                 w(f"{name} = {self.expr(n, stage)}")
+            if v in self.divisors:
+                w(f"inv_{name} = _ONE / {name}")
+                w(f"finite_inv_{name} = abs(inv_{name}) < np.inf")
 
-    def loops(self, w: _Writer, cols: str = "range(n1)") -> None:
+    def loops(self, w: _Writer, cols: str = "range(n1)", zero_rows: bool | None = None) -> None:
+        """The passes over one row; ``zero_rows`` None tests the row (see
+        :meth:`zero_operand`) and takes the simplified passes for a silent one."""
+        spike = self.zero_operand()
+        if zero_rows is None and spike is not None:
+            a = self.names[spike]
+            w("if " + " and ".join(f"{a}_i{k} == 0" for k in range(self.plan.batch)) + ":")
+            self.loops(w.indent(), cols, True)
+            w.dedent()
+            w("else:")
+            self.loops(w.indent(), cols, False)
+            w.dedent()
+            return
         for stage in range(self.stages + 1):
             if stage:
                 self.row_values(w, stage)
             w(f"for j in {cols}:")
-            self.element_body(w.indent(), stage)
+            self.element_body(w.indent(), stage, bool(zero_rows))
             w.dedent()
 
     def event_block(self, w: _Writer) -> None:
