@@ -99,6 +99,12 @@ class Backend:
         return array_library(x) is not None and not self.is_native(x)
 
     # -- lowering -------------------------------------------------------------------------------
+    def host_lowering(self) -> Backend | None:
+        """Another backend that computes this one's steps on the same memory, faster (the
+        compiler takes it for graphs without function ops and without seam hooks, whose
+        code may expect this backend's arrays); None: this backend lowers its own steps."""
+        return None
+
     def kernel_target(self) -> str | None:
         """Which generated per-synapse kernels this backend's arrays can run: ``"numba"`` for
         arrays in host memory when Numba is installed (and ``PLASTIX_KERNELS`` is not

@@ -80,6 +80,13 @@ def _clip(torch: Any) -> Callable[..., Any]:
     return clip
 
 
+def host_lowering_enabled() -> bool:
+    import os
+
+    return os.environ.get("PLASTIX_TORCH_HOST", "").strip().lower() not in ("0", "false",
+                                                                           "no", "off")
+
+
 def _numpy_view(t: Any) -> Any:
     """A CPU tensor's NumPy view (the same memory; steps run without autograd)."""
     return t.numpy()
@@ -121,6 +128,7 @@ class TorchBackend(Backend):
                                           f"{device!r}")
         self.torch_device = dev
         self._cpu = dev.type == "cpu"
+        self._host: Backend | None = None
         self._strided = torch.strided
         super().__init__(None if dev.type == "cpu" else str(dev))
 
@@ -196,6 +204,21 @@ class TorchBackend(Backend):
         from ._numpy import binary
 
         return binary(x.numpy())
+
+    def host_lowering(self) -> Backend | None:
+        """On the CPU, steps run through NumPy on the tensors' NumPy views (the same memory,
+        no copy): PyTorch's dispatch costs microseconds per call on small tensors, NumPy's
+        a fraction of that, and the results are NumPy's, bit for bit. ``PLASTIX_TORCH_HOST=0``
+        keeps PyTorch's own lowering (which CUDA tensors, seam hooks and function ops use)."""
+        if not self._cpu or not host_lowering_enabled():
+            return None
+        from ._numpy import TorchHostBackend
+        from ._select import get_backend
+
+        if self._host is None:
+            self._host = TorchHostBackend(self)
+        self._host.table = get_backend("numpy").table  # with plugins' NumPy lowerings
+        return self._host
 
     def kernel_target(self) -> str | None:
         """Numba kernels run on CPU tensors through their NumPy views (the same memory)."""

@@ -613,23 +613,24 @@ class Kernel:
 
 
 _CALL = """def call(X, {params}{rank_params}):
-    {check}{rank}ok = {ok}
+    {rank}ok = {ok}
     fn(ok, X.event_limit, {args})
     X.in_bounds = {bounded}
-    {record}return {targets},
+    return {targets},
 """
 
 
 def _caller(plan: KernelPlan, fn: Callable[..., bool], operands: list[Operand],
-            view: Callable[[Any], Any] | None, write_count: Callable[[Any], Any] | None,
+            view: Callable[[Any], Any] | None, tracks_writes: bool,
             rank_update: Callable[..., None] | None) -> Callable[..., tuple[Any, ...]]:
     """The Python function the step calls: arrays through ``view`` (None: as they are), and
-    the event-driven path allowed only while the bound flags can be trusted (the weight's
-    write count unchanged, or the user promised it with ``sparse_bounds``)."""
+    the event-driven path allowed only while the bound flags can be trusted (the step checks
+    the weight's write count on backends that count writes, see ``emit``; elsewhere the user
+    promises it with ``sparse_bounds``)."""
     params = [f"p{k}" for k in range(len(operands))]
     args = [p if isinstance(x, Const) or view is None else f"view({p})"
             for p, x in zip(params, operands, strict=True)]
-    trusted = "X.in_bounds" + ("" if write_count is not None else " and X.sparse_bounds")
+    trusted = "X.in_bounds" + ("" if tracks_writes else " and X.sparse_bounds")
     rank_params, terms, k = [], [], 0
     for term in plan.rank:  # its coefficients, then a and b (see rank_operands)
         names = [f"r{k + m}" for m in range(len(term.coefficients) + 2)]
@@ -641,26 +642,21 @@ def _caller(plan: KernelPlan, fn: Callable[..., bool], operands: list[Operand],
         params=", ".join(params), args=", ".join(args),
         rank_params="".join(f", {p}" for p in rank_params),
         rank=f"rank_update(p0, ({', '.join(terms)},))\n    " if plan.rank else "",
-        check="if count(p0) != X.version:\n        X.in_bounds = False\n    "
-              if write_count is not None else "",
         ok=trusted if plan.needs_invariant else "True", bounded=plan.bounded,
-        record="X.version = count(p0)\n    " if write_count is not None else "",
         targets=", ".join(params[:len(plan.targets)]))
-    namespace: dict[str, Any] = {"fn": fn, "view": view, "count": write_count,
-                                 "rank_update": rank_update}
+    namespace: dict[str, Any] = {"fn": fn, "view": view, "rank_update": rank_update}
     exec(compile(text, "<plastix kernel call>", "exec"), namespace)
     return namespace["call"]  # type: ignore[no-any-return]
 
 
-def build(plan: KernelPlan, view: Callable[[Any], Any] | None,
-          write_count: Callable[[Any], Any] | None, rank_update: Callable[..., None] | None,
-          fname: str = "synapse") -> Kernel:
+def build(plan: KernelPlan, view: Callable[[Any], Any] | None, tracks_writes: bool,
+          rank_update: Callable[..., None] | None, fname: str = "synapse") -> Kernel:
     """The kernel of ``plan`` for a backend whose arrays the kernel reads through ``view``
-    (None: as they are); ``write_count`` tells how often an array was written (None: the
-    library cannot tell); ``rank_update(w, terms)`` adds ``sum c a^T b`` to ``w`` in place."""
+    (None: as they are); ``tracks_writes``: the step notices a weight written from outside;
+    ``rank_update(w, terms)`` adds ``sum c a^T b`` to ``w`` in place."""
     source = Source(plan).text(fname)
     fn = compile_kernel(source, fname)
-    return Kernel(source, _caller(plan, fn, call_operands(plan), view, write_count,
+    return Kernel(source, _caller(plan, fn, call_operands(plan), view, tracks_writes,
                                   rank_update))
 
 

@@ -68,7 +68,7 @@ def _plan_kernel(p: Program) -> bool:
         return False
     from .kernels import build, call_operands, rank_operands
 
-    kernel = build(plan, p.backend.kernel_view(), p.backend.write_count(),
+    kernel = build(plan, p.backend.kernel_view(), p.backend.write_count() is not None,
                    p.backend.rank_update() if plan.rank else None,
                    fname=f"synapse_{g.rule}".replace(".", "_"))
     cone = {n.index for n in [*plan.vector_nodes, *plan.nodes]} | plan.dropped
@@ -103,6 +103,11 @@ def _keep_event_if_in_place(p: Program) -> None:
 def plan(g: Graph, avals: dict[Value, Aval], backend: Backend, phase: str, *,
          seams: bool = False) -> Program:
     """Run the passes and plans of the module docstring on ``phase`` of ``g``."""
+    host = backend.host_lowering()
+    if host is not None and not seams and all(
+            n.spec is not None and (n.spec.internal or host.template(n.spec.name) is not None)
+            for n in g.nodes):
+        backend = host  # NumPy on the tensors' memory (see Backend.host_lowering)
     backend = backend.specialise(g.batch_size, g.dtype)
     persistent = {n for n, d in g.variables.items() if d.kind in PERSISTENT}
     signals = tuple(n for n, d in g.variables.items() if d.kind == "signal")
