@@ -70,7 +70,7 @@ def _binary_loop() -> Callable[[np.ndarray], bool] | None:
             bad += (v != 0) & (v != 1)
         return bad == 0
 
-    return all_zero_or_one  # type: ignore[no-any-return]
+    return all_zero_or_one
 
 
 class NumpyBackend(Backend):
@@ -123,24 +123,25 @@ class NumpyBackend(Backend):
         return "numba" if numba_available() else None
 
     def rank_update(self) -> Callable[..., None]:
-        """With SciPy, one BLAS gemm accumulated into the weight (beta = 1: no temporary of
-        the weight's size); without it, ``w += u.T @ v``."""
+        """With SciPy, one BLAS gemm per term accumulated into the weight (``alpha`` the
+        term's coefficient, ``beta = 1``: no temporary of the weight's size); without it,
+        ``w += u.T @ v``."""
         try:
             from scipy.linalg import blas
         except ImportError:
             return super().rank_update()
+        fallback = super().rank_update()
 
         def update(w: np.ndarray, terms: tuple[tuple[Any, Any, Any], ...]) -> None:
-            u = np.concatenate([c * a for c, a, _ in terms])
-            v = np.concatenate([b for _, _, b in terms])
-            gemm = blas.sgemm if w.dtype == np.float32 else blas.dgemm
-            if not w.flags.c_contiguous:
-                w += u.T @ v
+            if not w.flags.c_contiguous or w.dtype not in (np.float32, np.float64):
+                fallback(w, terms)
                 return
-            # w (C order) is w.T in Fortran order: w.T += v.T @ u, in place
-            out = gemm(1.0, v.T, u, beta=1.0, c=w.T, overwrite_c=True)
-            if not np.shares_memory(out, w):
-                w[...] = out.T
+            gemm = blas.sgemm if w.dtype == np.float32 else blas.dgemm
+            for c, a, b in terms:
+                # w (C order) is w.T in Fortran order: w.T += c b.T @ a, in place
+                out = gemm(c, b.T, a, beta=1.0, c=w.T, overwrite_c=True)
+                if not np.shares_memory(out, w):
+                    w[...] = out.T
 
         return update
 

@@ -231,12 +231,9 @@ class TorchBackend(Backend):
         return _version
 
     def rank_update(self) -> Callable[..., None]:
-        torch = self._torch
-
         def update(w: Any, terms: tuple[tuple[Any, Any, Any], ...]) -> None:
-            u = torch.cat([c * a for c, a, _ in terms])
-            v = torch.cat([b for _, _, b in terms])
-            w.addmm_(u.T, v)  # one matrix product accumulated into the weight (BLAS beta=1)
+            for c, a, b in terms:  # a matrix product accumulated into the weight (beta = 1)
+                w.addmm_(a.T, b, alpha=c)
 
         return update
 

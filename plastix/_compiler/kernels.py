@@ -253,7 +253,7 @@ class Source:
             return f"{name}[i, j]"
         if level == ROW:
             return f"{name}_i"
-        if level == COL:
+        if level == COL and isinstance(x, Value):
             return f"{name}[0, j]" if len(self.plan.avals[x].shape) == 2 else f"{name}[j]"
         if isinstance(x, Value):  # an array of one element (a scalar signal)
             return f"{name}_s"
@@ -646,7 +646,7 @@ def _caller(plan: KernelPlan, fn: Callable[..., bool], operands: list[Operand],
         targets=", ".join(params[:len(plan.targets)]))
     namespace: dict[str, Any] = {"fn": fn, "view": view, "rank_update": rank_update}
     exec(compile(text, "<plastix kernel call>", "exec"), namespace)
-    return namespace["call"]  # type: ignore[no-any-return]
+    return namespace["call"]
 
 
 def build(plan: KernelPlan, view: Callable[[Any], Any] | None, tracks_writes: bool,
@@ -673,4 +673,7 @@ def call_operands(plan: KernelPlan, src: Source | None = None) -> list[Operand]:
 def rank_operands(plan: KernelPlan) -> list[Operand]:
     """What the step passes for the rank-k update, after :func:`call_operands`: per term its
     coefficients, then its two vectors."""
-    return [x for t in plan.rank for x in (*t.coefficients, t.a, t.b)]
+    out: list[Operand] = []
+    for t in plan.rank:
+        out += [*t.coefficients, t.a, t.b]
+    return out

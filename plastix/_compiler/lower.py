@@ -51,6 +51,7 @@ class Lowered:
     signals: tuple[str, ...]
     constants: dict[str, Any]
     event_driven: bool
+    host: bool = False
 
 
 def _plan_kernel(p: Program) -> bool:
@@ -134,7 +135,9 @@ def lower_phase(g: Graph, avals: dict[Value, Aval], backend: Backend, phase: str
     """The step source of ``phase`` and what it runs with; nothing is compiled."""
     p = plan(g, avals, backend, phase, seams=seams)
     source = Emitter(p).source()
-    return Lowered(source, p.namespace, p.signals, p.constants, p.event is not None)
+    return Lowered(source, p.namespace, p.signals, p.constants, p.event is not None,
+                   host=p.backend is not backend and bool(getattr(p.backend, "tensor_views",
+                                                                  False)))
 
 
 def compile_phase(g: Graph, avals: dict[Value, Aval], backend: Backend, phase: str, *,
@@ -144,7 +147,7 @@ def compile_phase(g: Graph, avals: dict[Value, Aval], backend: Backend, phase: s
     code = compile(low.source, f"<plastix step {g.rule}:{phase}>", "exec")
     exec(code, low.namespace)
     return CompiledStep(phase, low.source, low.namespace["step"], low.signals, low.namespace,
-                        seams=seams, event_driven=low.event_driven)
+                        seams=seams, event_driven=low.event_driven, host=low.host)
 
 
 def compiled_step(g: Graph, avals: dict[Value, Aval], backend: Backend, phase: str, *,

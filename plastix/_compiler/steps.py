@@ -38,6 +38,9 @@ class CompiledStep:
     namespace: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     seams: bool = False
     event_driven: bool = False
+    #: lowered onto another backend that computes on the same memory (a CPU torch step
+    #: through NumPy): it needs none of its own backend's step context (torch's no_grad)
+    host: bool = False
 
     def kernel_sources(self) -> dict[str, str]:
         """The source of each generated kernel the step calls, by its name in the step."""

@@ -371,7 +371,7 @@ def find_kernel(live: list[Node], avals: dict[Value, Aval], finals: dict[str, Op
         for i in rank.linear:
             del cone[i]
         dropped = rank.linear | rank.products
-    vshapes = {(batch, wshape[0]), (batch, wshape[1])}
+    vshapes: set[tuple[int, ...]] = {(batch, wshape[0]), (batch, wshape[1])}
     vector_finals = {v: name for name, v in finals.items()
                      if isinstance(v, Value) and variables[name].shape in vshapes}
     vector_nodes = [] if rank is not None else \

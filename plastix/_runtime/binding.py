@@ -215,7 +215,8 @@ class Binding:
                                  seams=seams)
             # the backend's wrapper (torch: no_grad) calls this binding's rebound function,
             # whose namespace ``set`` updates
-            step = dataclasses.replace(step, fn=self.backend.prepare_step(step.fn))
+            if not step.host:
+                step = dataclasses.replace(step, fn=self.backend.prepare_step(step.fn))
             self._steps[phase] = step
         return step
 
