@@ -41,10 +41,8 @@ from plastix._graph import Const, Node, Operand, Value
 from plastix._ops import ROWNORM, Aval
 
 from .events import EventPlan
+from .rank import INLINE_BATCH, RankTerm, rank_update
 
-#: Outer products of batches up to this size are summed inside the kernel; larger ones are
-#: matrix products (BLAS) that the kernel reads.
-INLINE_BATCH = 4
 #: Weights smaller than this (synapses) keep the array lowering: a kernel call and its
 #: compilation cost more than a few passes over a small weight.
 KERNEL_MIN = 1 << 12
@@ -59,16 +57,6 @@ ROW_REDUCTIONS = frozenset({"sum", "mean", "amax"})
 
 ELEMENT, ROW, COL, SCALAR, OUTER, ROW_SUM = "element", "row", "col", "scalar", "outer", "rowsum"
 VECTOR = "vector"
-
-
-@dataclass(frozen=True)
-class RankTerm:
-    """One pair term of a rank-k update: ``sign * prod(coefficients) * a^T b``."""
-
-    sign: int
-    coefficients: tuple[Const, ...]
-    a: Value
-    b: Value
 
 
 @dataclass
@@ -271,72 +259,6 @@ def _absorb_vectors(live: list[Node], cone: set[int], avals: dict[Value, Aval],
     return [n for n in live if n.index in inside and n.index not in cone]
 
 
-class _Rank:
-    """Finds ``w + sum_k c_k a_k^T b_k`` (scalar constants, signs) in the cone."""
-
-    def __init__(self, live: list[Node], cone: dict[int, str], avals: dict[Value, Aval],
-                 shape: tuple[int, int], batch: int) -> None:
-        self.producer = {o: n for n in live for o in n.outputs}
-        self.readers: dict[Value, list[Node]] = {}
-        for n in live:
-            for x in n.inputs:
-                if isinstance(x, Value):
-                    self.readers.setdefault(x, []).append(n)
-        self.cone, self.avals = cone, avals
-        self.vectors = ((batch, shape[0]), (batch, shape[1]))
-        self.terms: list[RankTerm] = []
-        self.linear: set[int] = set()
-        self.products: set[int] = set()
-        self.add: Node | None = None
-
-    def walk(self, v: Operand, sign: int, coefficients: tuple[Const, ...]) -> bool:
-        n = self.producer.get(v) if isinstance(v, Value) else None
-        if n is None or len(self.readers.get(v, [])) != 1:  # type: ignore[arg-type]
-            return False
-        if n.op == "mat_mult_pre" and n.index not in self.cone:
-            a, b = n.inputs
-            if not (isinstance(a, Value) and isinstance(b, Value)) \
-                    or (self.avals[a].shape, self.avals[b].shape) != self.vectors:
-                return False
-            self.terms.append(RankTerm(sign, coefficients, a, b))
-            self.products.add(n.index)
-            return True
-        if n.index not in self.cone:
-            return False
-        self.linear.add(n.index)
-        if n.op == "neg":
-            return self.walk(n.inputs[0], -sign, coefficients)
-        if n.op == "mul":
-            consts = [x for x in n.inputs if isinstance(x, Const)]
-            values = [x for x in n.inputs if isinstance(x, Value)]
-            return len(consts) == 1 and len(values) == 1 \
-                and self.walk(values[0], sign, (*coefficients, consts[0]))
-        if n.op in ("add", "sub"):
-            return self.walk(n.inputs[0], sign, coefficients) \
-                and self.walk(n.inputs[1], -sign if n.op == "sub" else sign, coefficients)
-        return False
-
-
-def _rank_update(live: list[Node], cone: dict[int, str], avals: dict[Value, Aval],
-                 shape: tuple[int, int], batch: int, target: str) -> _Rank | None:
-    """The rank-k form of the target's update, when its change is a linear combination of
-    batch-summed outer products with constant coefficients and nothing else in the cone reads
-    the target's old value; else None."""
-    if batch <= INLINE_BATCH:
-        return None
-    old = Value(target, 0)
-    readers = [n for n in live if n.index in cone and old in n.inputs]
-    if len(readers) != 1 or readers[0].op != "add":
-        return None
-    add = readers[0]
-    change = [x for x in add.inputs if x != old]
-    rank = _Rank(live, cone, avals, shape, batch)
-    if len(change) != 1 or not rank.walk(change[0], 1, ()):
-        return None
-    rank.add = add
-    return rank
-
-
 def _bounded(nodes: list[Node], final: Value) -> bool:
     """Whether ``final`` is a clamp to constant bounds, possibly masked afterwards."""
     made = {n.outputs[0]: n for n in nodes}
@@ -365,7 +287,7 @@ def find_kernel(live: list[Node], avals: dict[Value, Aval], finals: dict[str, Op
     targets = [(name, v) for name, v in targets if producer[v].index in cone]
     if not targets:
         return None
-    rank = _rank_update(live, cone, avals, wshape, batch, targets[0][0])
+    rank = rank_update(live, cone, avals, wshape, batch, targets[0][0])
     dropped: set[int] = set()
     if rank is not None:
         for i in rank.linear:
