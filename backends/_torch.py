@@ -92,6 +92,13 @@ def _numpy_view(t: Any) -> Any:
     return t.numpy()
 
 
+def _cupy_view(t: Any) -> Any:
+    """A CUDA tensor as a CuPy array (the same memory, through DLPack)."""
+    import cupy
+
+    return cupy.from_dlpack(t.detach())
+
+
 def _version(t: Any) -> int:
     """How often ``t`` was written in place by torch (its version counter)."""
     return int(t._version)
@@ -221,11 +228,17 @@ class TorchBackend(Backend):
         return self._host
 
     def kernel_target(self) -> str | None:
-        """Numba kernels run on CPU tensors through their NumPy views (the same memory)."""
-        return "numba" if self.torch_device.type == "cpu" and numba_available() else None
+        """Numba kernels run on CPU tensors through their NumPy views (the same memory),
+        CUDA kernels (CuPy's ``RawKernel``, when CuPy is installed) on CUDA tensors through
+        DLPack."""
+        if self._cpu:
+            return "numba" if numba_available() else None
+        import importlib.util
+
+        return "cuda" if importlib.util.find_spec("cupy") is not None else None
 
     def kernel_view(self) -> Callable[[Any], Any] | None:
-        return _numpy_view
+        return _numpy_view if self._cpu else _cupy_view
 
     def write_count(self) -> Callable[[Any], Any] | None:
         return _version

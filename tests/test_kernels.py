@@ -11,6 +11,7 @@ step; the kernel's source is part of ``syn.source``.
 from __future__ import annotations
 
 import importlib.util
+import shutil
 from typing import Any
 
 import numpy as np
@@ -183,3 +184,80 @@ def test_one_kernel_per_source(monkeypatch: pytest.MonkeyPatch) -> None:
     b = px.Learner("norse_stdp", eta_plus=0.3).bind(np.full(SHAPE, 0.2, np.float32))
     ka, kb = (s._compiled("step").namespace["_synapse_kernel"] for s in (a, b))
     assert ka.source == kb.source  # the constants are arguments, not part of the code
+
+
+# -- CUDA kernels, checked on the host --------------------------------------------------------
+CUDA_RULES = ("norse_stdp", "song_abbott_stdp", "triplet_stdp", "post_pre", "mstdpet",
+              "nest_stdp", "exp_stdp", "full_online_stdp")
+
+
+class _HostKernel:
+    """A CUDA kernel's source compiled as host C++ (plastix._compiler.kernel_cuda.
+    host_emulation), called as CuPy calls a RawKernel: ``kernel(grid, block, args)``."""
+
+    def __init__(self, source: str, fname: str, folder: Any) -> None:
+        import ctypes
+        import subprocess
+
+        from plastix._compiler.kernel_cuda import host_emulation
+
+        path = folder / f"{fname}_{abs(hash(source))}.cpp"
+        path.write_text(host_emulation(source, fname))
+        lib = path.with_suffix(".so")
+        subprocess.run(["g++", "-O1", "-shared", "-fPIC", "-o", str(lib), str(path)],
+                       check=True, capture_output=True)
+        self.fn = getattr(ctypes.CDLL(str(lib)), f"run_{fname}")
+        self.ctypes = ctypes
+
+    def __call__(self, grid: Any, block: Any, args: tuple[Any, ...]) -> None:
+        c = self.ctypes
+        converted = []
+        for a in args:
+            if isinstance(a, np.ndarray) and a.ndim:
+                assert a.flags.c_contiguous
+                converted.append(a.ctypes.data_as(c.c_void_p))
+            elif isinstance(a, np.int64):
+                converted.append(c.c_long(int(a)))
+            elif isinstance(a, np.float32):
+                converted.append(c.c_float(float(a)))
+            else:
+                converted.append(c.c_double(float(a)))
+        self.fn(*converted)
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++ to compile the CUDA "
+                    "kernels' source for the host")
+@pytest.mark.parametrize("batch", [1, 2, 8])
+@pytest.mark.parametrize("rule", CUDA_RULES)
+def test_cuda_kernels_equal_the_array_lowering_on_the_host(
+        rule: str, batch: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    # the NumPy backend made to lower its kernels as CUDA C, which g++ runs on the host:
+    # the same source, caller and lowering as on a GPU, against the array lowering
+    from plastix._compiler import kernel_cuda
+    from plastix.backends._numpy import NumpyBackend
+
+    _, want = _drive(rule, "numpy", batch, False, monkeypatch)
+    monkeypatch.setattr(NumpyBackend, "kernel_target", lambda self: "cuda")
+    monkeypatch.setattr(kernel_cuda, "compile_kernel",
+                        lambda source, fname: _HostKernel(source, fname, tmp_path))
+    fast, got = _drive(rule, "numpy", batch, True, monkeypatch)
+    assert "_synapse_kernel" in fast._compiled("step").source
+    for name, value in want.items():
+        np.testing.assert_allclose(got[name], value, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cupy") is None, reason="needs CuPy and a "
+                    "CUDA GPU")
+@pytest.mark.parametrize("backend", ["cupy", "torch:cuda"])
+@pytest.mark.parametrize("rule", CUDA_RULES)
+def test_cuda_kernels_equal_the_array_lowering_on_a_gpu(
+        rule: str, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        get_backend(backend)
+    except px.BackendUnavailableError as exc:
+        pytest.skip(str(exc))
+    fast, got = _drive(rule, backend, 2, True, monkeypatch)
+    _, want = _drive(rule, backend, 2, False, monkeypatch)
+    assert "_synapse_kernel" in fast._compiled("step").source
+    for name, value in want.items():
+        np.testing.assert_allclose(got[name], value, rtol=1e-12, atol=1e-12, err_msg=name)

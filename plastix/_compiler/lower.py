@@ -31,8 +31,10 @@ from plastix._ops import ROWNORM, SYNAPSE, Aval
 from plastix.backends import Backend, get_backend
 
 from . import events as ev
+from . import kernel_cuda
 from .buffers import BufferPlan, plan_buffers, plan_scratch
 from .emit import RESERVED, Emitter, Names, Program
+from .kernels import Kernel, build, call_operands, rank_operands
 from .passes import final_values, fold_constants, prune
 from .rownorm import fuse_rownorm
 from .steps import CACHE, CompiledStep, fingerprint
@@ -61,17 +63,23 @@ def _plan_kernel(p: Program) -> bool:
     if target is None:
         return False
     g = p.g
+    cpu = target == "numba"
     event = ev.find_event_add(p.live, p.avals, p.finals, g.pre_shape, g.post_shape) \
-        if len(g.pre_shape) == 2 and len(g.post_shape) == 2 else None
+        if cpu and len(g.pre_shape) == 2 and len(g.post_shape) == 2 else None
     plan = find_kernel(p.live, p.avals, p.finals, g.weight_shape, g.batch_size, g.dtype,
-                       {n: d.aval for n, d in g.variables.items()}, event)
-    if plan is None:
+                       {n: d.aval for n, d in g.variables.items()}, event, vectors=cpu)
+    if plan is None or (not cpu and not kernel_cuda.supported(plan)):
         return False
-    from .kernels import build, call_operands, rank_operands
-
-    kernel = build(plan, p.backend.kernel_view(), p.backend.write_count() is not None,
-                   p.backend.rank_update() if plan.rank else None,
-                   fname=f"synapse_{g.rule}".replace(".", "_"))
+    rank = p.backend.rank_update() if plan.rank else None
+    fname = f"synapse_{g.rule}".replace(".", "_")
+    if cpu:
+        kernel = build(plan, p.backend.kernel_view(), p.backend.write_count() is not None,
+                       rank, fname=fname)
+    else:
+        src = kernel_cuda.CudaSource(plan)
+        text = src.text(fname)
+        kernel = Kernel(text, kernel_cuda.caller(plan, src, kernel_cuda.compile_kernel(
+            text, fname), p.backend.kernel_view(), rank))
     cone = {n.index for n in [*plan.vector_nodes, *plan.nodes]} | plan.dropped
     node = Node(plan.nodes[-1].index, SYNAPSE.name,
                 (*call_operands(plan), *rank_operands(plan)),

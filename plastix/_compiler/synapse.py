@@ -273,9 +273,10 @@ def _bounded(nodes: list[Node], final: Value) -> bool:
 
 def find_kernel(live: list[Node], avals: dict[Value, Aval], finals: dict[str, Operand],
                 shape: tuple[int, ...], batch: int, dtype: str, variables: dict[str, Aval],
-                event: EventPlan | None) -> KernelPlan | None:
+                event: EventPlan | None, *, vectors: bool = True) -> KernelPlan | None:
     """The kernel of this step's weight-sized ops, or None when there is none worth making
-    or the step's ops do not fit one (see the module docstring)."""
+    or the step's ops do not fit one (see the module docstring). ``vectors=False`` leaves
+    the vector ops to the array lowering (a GPU kernel runs one thread per synapse)."""
     if len(shape) != 2 or dtype not in ("float32", "float64") \
             or shape[0] * shape[1] < KERNEL_MIN:
         return None
@@ -296,7 +297,7 @@ def find_kernel(live: list[Node], avals: dict[Value, Aval], finals: dict[str, Op
     vshapes: set[tuple[int, ...]] = {(batch, wshape[0]), (batch, wshape[1])}
     vector_finals = {v: name for name, v in finals.items()
                      if isinstance(v, Value) and variables[name].shape in vshapes}
-    vector_nodes = [] if rank is not None else \
+    vector_nodes = [] if rank is not None or not vectors else \
         _absorb_vectors(live, set(cone), avals, set(vector_finals), vshapes)
     targets += [(vector_finals[n.outputs[0]], n.outputs[0]) for n in vector_nodes
                 if n.outputs[0] in vector_finals]
