@@ -143,7 +143,8 @@ def caller(plan: KernelPlan, src: CudaSource, kernel: Any, view: Callable[[Any],
     def call(X: Any, *args: Any) -> tuple[Any, ...]:
         given, rest = args[:n_params], args[n_params:]
         if rank_update is not None:
-            terms, k = [], 0
+            terms: list[tuple[float, Any, Any]] = []
+            k = 0
             for size in rank_sizes:
                 coef = float(np.prod([float(c) for c in rest[k:k + size]]))
                 terms.append((coef * plan.rank[len(terms)].sign, rest[k + size],
