@@ -86,12 +86,55 @@ class Backend:
         dtype = getattr(x, "dtype", None)
         return f"{type(x).__module__}.{type(x).__name__} dtype={dtype} shape={shape}"
 
+    def spikes_ready(self, x: Any, dtype: Any, shape: tuple[int, ...]) -> bool:
+        """Whether ``x`` may go to a step as it is: a native array of ``dtype`` (this
+        backend's dtype object, :meth:`dtype`) and ``shape`` holding only 0 and 1 (the
+        binding then skips its input checks). The default says no: every input is checked
+        and converted."""
+        return False
+
     def is_foreign(self, x: Any) -> bool:
         """Whether ``x`` is an array of another library (or device), so using it costs a
         conversion; Python scalars and lists are not foreign."""
         return array_library(x) is not None and not self.is_native(x)
 
     # -- lowering -------------------------------------------------------------------------------
+    def host_lowering(self) -> Backend | None:
+        """Another backend that computes this one's steps on the same memory, faster (the
+        compiler takes it for graphs without function ops and without seam hooks, whose
+        code may expect this backend's arrays); None: this backend lowers its own steps."""
+        return None
+
+    def kernel_target(self) -> str | None:
+        """Which generated per-synapse kernels this backend's arrays can run: ``"numba"`` for
+        arrays in host memory when Numba is installed (and ``PLASTIX_KERNELS`` is not
+        ``0``), None for none (the array lowering then does all the work)."""
+        return None
+
+    def kernel_view(self) -> Callable[[Any], Any] | None:
+        """A function giving an array as a generated kernel reads and writes it (the same
+        memory); None when the kernel takes the arrays as they are (NumPy's)."""
+        return None
+
+    def write_count(self) -> Callable[[Any], Any] | None:
+        """A function telling how often an array was written (PyTorch's version counter),
+        so that a binding notices a weight written from outside; None when the library has
+        no such counter (NumPy)."""
+        return None
+
+    def rank_update(self) -> Callable[..., None]:
+        """A function ``update(w, terms)`` adding ``sum_k c_k a_k^T b_k`` to the weight
+        ``w`` in place (``terms``: ``(c, a, b)`` with ``a`` (batch, n_post) and ``b``
+        (batch, n_pre)): the pair terms of a large batch as one matrix product."""
+        xp = self.xp
+
+        def update(w: Any, terms: tuple[tuple[Any, Any, Any], ...]) -> None:
+            u = xp.concatenate([c * a for c, a, _ in terms])
+            v = xp.concatenate([b for _, _, b in terms])
+            w += u.T @ v
+
+        return update
+
     def specialise(self, batch_size: int, dtype: str) -> Backend:
         """This backend as the compiler lowers one graph onto it. The default is the backend
         itself; a backend with faster spellings of some ops for a batch size or dtype returns
@@ -142,6 +185,17 @@ class Backend:
                 zeros=lambda shape, like: self.full(shape, 0, dtype_name(like.dtype))),
             "assign": self.assign,
         }
+
+
+def numba_available() -> bool:
+    """Whether generated kernels may use Numba: it is installed and ``PLASTIX_KERNELS`` is
+    not set to ``0`` (which keeps every step on the array lowering, the reference)."""
+    import importlib.util
+    import os
+
+    if os.environ.get("PLASTIX_KERNELS", "").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    return importlib.util.find_spec("numba") is not None
 
 
 def module_loaded(name: str) -> bool:

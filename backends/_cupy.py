@@ -87,6 +87,10 @@ class CupyBackend(Backend):
     def step_context(self) -> Any:
         return self._device()
 
+    def kernel_target(self) -> str | None:
+        """Generated kernels run as CuPy ``RawKernel`` s (CUDA C, one thread per synapse)."""
+        return "cuda"
+
     def helpers(self) -> dict[str, Callable[..., Any]]:
         cupy = self._cupy
 

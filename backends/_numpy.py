@@ -11,6 +11,7 @@ matmul's slow path for an inner dimension of 1).
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from plastix._ops import ROWNORM
 
-from ._base import Backend
+from ._base import Backend, numba_available
 from ._lowering import BASE_TABLE, Template
 
 NUMPY_TABLE: Mapping[str, Template] = {
@@ -32,12 +33,44 @@ _OUTER_ONE = Template("{0}.T * {1}", "xp.multiply({0}.T, {1}, out={out})", alias
 
 def rownorm_l1(w: np.ndarray, c: Any, out: np.ndarray | None,
                scratch: np.ndarray) -> np.ndarray:
-    """``w * c / sum(|w|, axis=1)`` into ``out`` (a new array when None), with ``scratch``
-    holding ``|w|``; an all-zero row stays zero."""
+    """``c * (w / sum(|w|, axis=1))`` into ``out`` (a new array when None), with ``scratch``
+    holding ``|w|``; an all-zero row stays zero. Each row is scaled by the factor
+    ``c / sum`` (one pass); when a row is empty or a factor would overflow (a sum below
+    ``c / max``), the rows are divided first, as the unfused ops do."""
     np.abs(w, out=scratch)
     s = np.einsum("ij->i", scratch)  # no BLAS: threaded gemv stalls on a loaded machine
-    np.divide(c, s, out=s, where=s != 0)  # a zero row keeps factor 0: it stays zero
-    return np.multiply(w, s[:, None], out=out)
+    if s.size and float(s.min()) * float(np.finfo(s.dtype).max) > abs(c):
+        return np.multiply(w, np.divide(c, s, out=s)[:, None], out=out)
+    s[s == 0] = 1  # an empty row: 0 / 1 = 0, as the graph's guard makes it
+    return np.multiply(np.divide(w, s[:, None], out=out), c, out=out)
+
+
+def binary(x: np.ndarray) -> bool:
+    """Whether every entry is 0 or 1 (NaN and inf are not): with Numba, one compiled loop
+    (one call instead of three for a spike vector of a step); else on a few entries
+    x(1-x) = 0 is the cheapest test, on many the two comparisons are (they vectorise better)."""
+    loop = _binary_loop() if x.size <= 4096 else None  # above that NumPy's ufuncs win
+    if loop is not None and x.flags.c_contiguous and x.dtype.kind == "f":
+        return bool(loop(x.reshape(-1)))
+    if x.size <= 512:
+        return not np.count_nonzero(x * (1 - x))
+    return not bool(((x != 0) & (x != 1)).any())
+
+
+@functools.cache
+def _binary_loop() -> Callable[[np.ndarray], bool] | None:
+    if not numba_available():
+        return None
+    from numba import njit
+
+    @njit(cache=True, nogil=True)
+    def all_zero_or_one(x: np.ndarray) -> bool:
+        bad = 0
+        for v in x:  # no early exit: the loop vectorises
+            bad += (v != 0) & (v != 1)
+        return bad == 0
+
+    return all_zero_or_one
 
 
 class NumpyBackend(Backend):
@@ -79,6 +112,39 @@ class NumpyBackend(Backend):
     def copy(self, x: np.ndarray) -> np.ndarray:
         return x.copy()
 
+    def dtype(self, name: str) -> Any:
+        return np.dtype(name)
+
+    def spikes_ready(self, x: Any, dtype: Any, shape: tuple[int, ...]) -> bool:
+        return type(x) is np.ndarray and x.dtype == dtype and x.shape == shape \
+            and binary(x)
+
+    def kernel_target(self) -> str | None:
+        return "numba" if numba_available() else None
+
+    def rank_update(self) -> Callable[..., None]:
+        """With SciPy, one BLAS gemm per term accumulated into the weight (``alpha`` the
+        term's coefficient, ``beta = 1``: no temporary of the weight's size); without it,
+        ``w += u.T @ v``."""
+        try:
+            from scipy.linalg import blas
+        except ImportError:
+            return super().rank_update()
+        fallback = super().rank_update()
+
+        def update(w: np.ndarray, terms: tuple[tuple[Any, Any, Any], ...]) -> None:
+            if not w.flags.c_contiguous or w.dtype not in (np.float32, np.float64):
+                fallback(w, terms)
+                return
+            gemm = blas.sgemm if w.dtype == np.float32 else blas.dgemm
+            for c, a, b in terms:
+                # w (C order) is w.T in Fortran order: w.T += c b.T @ a, in place
+                out = gemm(c, b.T, a, beta=1.0, c=w.T, overwrite_c=True)
+                if not np.shares_memory(out, w):
+                    w[...] = out.T
+
+        return update
+
     def specialise(self, batch_size: int, dtype: str) -> Backend:
         diff: dict[str, Template] = {}
         if dtype.startswith("float"):
@@ -103,3 +169,34 @@ def _to_host(x: Any) -> Any:
     if hasattr(x, "detach"):  # torch
         return x.detach().cpu().numpy()
     return x
+
+
+class TorchHostBackend(NumpyBackend):
+    """The NumPy lowering of a CPU PyTorch binding's steps (``TorchBackend.host_lowering``).
+
+    The step receives the binding's tensors and reads each through its NumPy view
+    (``tensor.numpy()``: the same memory); every op, kernel and scratch buffer is NumPy's.
+    Writes from outside are still noticed: the step compares the weight tensor's version
+    counter, which NumPy's writes through the view leave alone.
+    """
+
+    tensor_views = True
+
+    def __init__(self, torch_backend: Backend) -> None:
+        super().__init__(None)
+        self._torch_backend = torch_backend
+
+    @property
+    def key(self) -> str:
+        return "torch (NumPy on the tensors' memory)"
+
+    def write_count(self) -> Callable[[Any], Any] | None:
+        return self._torch_backend.write_count()
+
+    def helpers(self) -> dict[str, Callable[..., Any]]:
+        return {**super().helpers(), "_view": _tensor_view}
+
+
+def _tensor_view(x: Any) -> Any:
+    """A tensor's NumPy view; anything else as it is (a bind phase has no spikes)."""
+    return x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else x

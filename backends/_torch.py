@@ -24,7 +24,7 @@ import numpy as np
 
 from plastix._errors import BackendUnavailableError
 
-from ._base import Backend, array_library
+from ._base import Backend, array_library, numba_available
 from ._lowering import BASE_TABLE, Template
 from ._random import rand_bits
 
@@ -80,6 +80,30 @@ def _clip(torch: Any) -> Callable[..., Any]:
     return clip
 
 
+def host_lowering_enabled() -> bool:
+    import os
+
+    return os.environ.get("PLASTIX_TORCH_HOST", "").strip().lower() not in ("0", "false",
+                                                                           "no", "off")
+
+
+def _numpy_view(t: Any) -> Any:
+    """A CPU tensor's NumPy view (the same memory; steps run without autograd)."""
+    return t.numpy()
+
+
+def _cupy_view(t: Any) -> Any:
+    """A CUDA tensor as a CuPy array (the same memory, through DLPack)."""
+    import cupy
+
+    return cupy.from_dlpack(t.detach())
+
+
+def _version(t: Any) -> int:
+    """How often ``t`` was written in place by torch (its version counter)."""
+    return int(t._version)
+
+
 class TorchBackend(Backend):
     """Arrays are :class:`torch.Tensor` on one device (``"cpu"``, ``"cuda"``, ``"cuda:1"``)."""
 
@@ -110,6 +134,9 @@ class TorchBackend(Backend):
             raise BackendUnavailableError(spec, f"runs on 'cpu' and 'cuda' devices, not "
                                           f"{device!r}")
         self.torch_device = dev
+        self._cpu = dev.type == "cpu"
+        self._host: Backend | None = None
+        self._strided = torch.strided
         super().__init__(None if dev.type == "cpu" else str(dev))
 
     @property
@@ -174,6 +201,55 @@ class TorchBackend(Backend):
         return f"{text} device={device}" if device is not None else text
 
     # -- lowering -------------------------------------------------------------------------------
+    def spikes_ready(self, x: Any, dtype: Any, shape: tuple[int, ...]) -> bool:
+        """CPU spikes are tested through their NumPy view (cheaper than torch ops on small
+        tensors); CUDA spikes always take the checked path."""
+        if type(x) is not self._torch.Tensor or x.dtype != dtype or not self._cpu \
+                or x.is_nested or x.layout is not self._strided or x.shape != shape \
+                or x.requires_grad or not x.is_cpu:
+            return False
+        from ._numpy import binary
+
+        return binary(x.numpy())
+
+    def host_lowering(self) -> Backend | None:
+        """On the CPU, steps run through NumPy on the tensors' NumPy views (the same memory,
+        no copy): PyTorch's dispatch costs microseconds per call on small tensors, NumPy's
+        a fraction of that, and the results are NumPy's, bit for bit. ``PLASTIX_TORCH_HOST=0``
+        keeps PyTorch's own lowering (which CUDA tensors, seam hooks and function ops use)."""
+        if not self._cpu or not host_lowering_enabled():
+            return None
+        from ._numpy import TorchHostBackend
+        from ._select import get_backend
+
+        if self._host is None:
+            self._host = TorchHostBackend(self)
+        self._host.table = get_backend("numpy").table  # with plugins' NumPy lowerings
+        return self._host
+
+    def kernel_target(self) -> str | None:
+        """Numba kernels run on CPU tensors through their NumPy views (the same memory),
+        CUDA kernels (CuPy's ``RawKernel``, when CuPy is installed) on CUDA tensors through
+        DLPack."""
+        if self._cpu:
+            return "numba" if numba_available() else None
+        import importlib.util
+
+        return "cuda" if importlib.util.find_spec("cupy") is not None else None
+
+    def kernel_view(self) -> Callable[[Any], Any] | None:
+        return _numpy_view if self._cpu else _cupy_view
+
+    def write_count(self) -> Callable[[Any], Any] | None:
+        return _version
+
+    def rank_update(self) -> Callable[..., None]:
+        def update(w: Any, terms: tuple[tuple[Any, Any, Any], ...]) -> None:
+            for c, a, b in terms:  # a matrix product accumulated into the weight (beta = 1)
+                w.addmm_(a.T, b, alpha=c)
+
+        return update
+
     def step_context(self) -> Any:
         return self._torch.no_grad()
 

@@ -264,7 +264,12 @@ SEAM = OpSpec("seam", 1, _same, attrs=("target",), foldable=False, internal=True
 #: backends that lower it (``w * c / sum(|w|, axis=1)``; an all-zero row stays zero).
 ROWNORM = OpSpec("rownorm_l1", 2, _same, elementwise=True, foldable=False, internal=True,
                  scratch=1, doc="w * c / sum(|w|, axis=1), fused")
-INTERNAL_OPS: Mapping[str, OpSpec] = {s.name: s for s in (SEAM, ROWNORM)}
+#: The weight-sized part of a step fused into one kernel that the compiler generates per graph
+#: (``plastix._compiler.synapse``): its inputs are arrays and constants, its outputs the new
+#: values of weight-sized variables, written in place.
+SYNAPSE = OpSpec("synapse_kernel", 0, _same, foldable=False, internal=True,
+                 doc="the per-synapse work of a step, fused into one generated kernel")
+INTERNAL_OPS: Mapping[str, OpSpec] = {s.name: s for s in (SEAM, ROWNORM, SYNAPSE)}
 
 
 @hookimpl

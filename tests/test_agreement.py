@@ -92,6 +92,21 @@ def _scale(x: np.ndarray) -> float:
 
 @pytest.mark.parametrize(("name", "dtype"), _cases())
 def test_rule_agrees_with_numpy(backend: str, name: str, dtype: str) -> None:
+    _agree(backend, name, dtype)
+
+
+@pytest.mark.parametrize(("name", "dtype"), _cases())
+def test_rule_agrees_with_numpy_in_torchs_own_lowering(
+        name: str, dtype: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a CPU torch binding computes through NumPy on its tensors' memory by default; this
+    # runs PyTorch's own lowering (CUDA's) against NumPy's array lowering, kernels off
+    pytest.importorskip("torch", reason="needs torch")
+    monkeypatch.setenv("PLASTIX_TORCH_HOST", "0")
+    monkeypatch.setenv("PLASTIX_KERNELS", "0")
+    _agree("torch", name, dtype)
+
+
+def _agree(backend: str, name: str, dtype: str) -> None:
     learned0, expected, ref = _run(name, dtype, "numpy")
     if ref.graph.seams:
         assert any(not np.array_equal(expected[k], v) for k, v in learned0.items()), \

@@ -1,8 +1,10 @@
-"""The compiler's fast paths compute what the plain graph computes.
+"""The array lowering's fast paths compute what the plain graph computes.
 
 Event-driven updates against dense ones (bit for bit in float64 where the batch sum has one
 or two terms), live hyperparameters (no recompilation), scratch buffers kept out of state
-dicts, the fused row normalisation against its formula, and Binding.step's fast path.
+dicts, the fused row normalisation against its formula, and Binding.step's fast path. These
+are the paths a step takes without generated kernels (Numba absent, or ``PLASTIX_KERNELS=0``),
+so every test here runs with kernels off; tests/test_kernels.py checks the kernels.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from plastix._graph import Graph
 from plastix.learners._pieces import add_change, clamp, pair_dw, trace
 
 N_POST, N_PRE = 200, 300  # large enough (60 000 synapses) for the event-driven branch
+
+
+@pytest.fixture(autouse=True)
+def array_lowering(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLASTIX_KERNELS", "0")
 DECAY = math.exp(-1 / 20)
 
 

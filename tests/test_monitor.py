@@ -147,11 +147,11 @@ def test_a_new_batch_with_another_recorded_shape_is_refused_until_clear() -> Non
 
 def test_close_stops_recording_and_restores_the_fast_path() -> None:
     syn = _syn()
-    fast = syn._fast_dtype
+    fast = syn._ready
     mon = px.Monitor(syn, ["dw"])
-    assert syn._fast_dtype is None
+    assert syn._ready is None
     mon.close()
-    assert syn._fast_dtype == fast and not syn._seam_hooks
+    assert syn._ready == fast and not syn._seam_hooks
     syn.step(np.ones((1, 3)), np.ones((1, 2)))
     assert len(mon) == 0
     assert set(mon.numpy()) == {"dw", "step"}

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from plastix._graph import Graph, Node, Operand, Value
-from plastix._ops import WEAK, Aval
+from plastix._ops import SYNAPSE, WEAK, Aval
 from plastix.backends import Backend
 
 from .render import template_of
@@ -104,6 +104,11 @@ class _Planner:
         for i, node in enumerate(self.live):
             out = node.outputs[0]
             spec, tmpl = node.spec, template_of(self.backend, node)
+            if spec is SYNAPSE:  # a generated kernel writes the variables' own arrays
+                for o in node.outputs:
+                    self.plan.owner[o] = ("state", o.name)
+                    self.touch(o)
+                continue
             if spec is not None and spec.view:
                 src = node.inputs[0]
                 if isinstance(src, Value) and src in self.plan.owner:

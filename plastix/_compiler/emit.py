@@ -18,7 +18,7 @@ from typing import Any
 
 from plastix._errors import RuleValidationError
 from plastix._graph import Const, Graph, Node, Operand, Value
-from plastix._ops import Aval
+from plastix._ops import SYNAPSE, Aval
 from plastix.backends import Backend, Template
 
 from . import events as ev
@@ -66,6 +66,8 @@ class Program:
     work: dict[int, tuple[str, ...]]
     names: Names
     event: ev.EventPlan | None = None
+    #: generated kernels by the index of the node that calls them
+    kernels: dict[int, Any] = field(default_factory=dict)
     namespace: dict[str, Any] = field(default_factory=dict)
     constants: dict[str, Any] = field(default_factory=dict)
 
@@ -109,6 +111,10 @@ class Emitter:
         """One op as a line of source."""
         outs = ", ".join(self.ref(o) for o in node.outputs)
         args = [self.ref(x) for x in node.inputs]
+        if node.spec is SYNAPSE:  # lowered to a kernel generated for this graph
+            fname = self.names.get(("kernel", node.index), "_synapse_kernel")
+            self.p.namespace[fname] = self.p.kernels[node.index]
+            return f"{outs}, = {fname}(X, {', '.join(args)})"
         if callable(node.op):
             stem = f"_{node.op_name}".replace("<", "").replace(">", "")
             fname = self.names.get(("fn", node.index), stem if stem.isidentifier()
@@ -124,13 +130,37 @@ class Emitter:
                 self.ref(Value(node.outputs[0].name, 0))
         return f"{outs} = {render(node, tmpl, args, out=dest, scratch=self.p.work.get(i, ()))}"
 
+    @property
+    def views(self) -> bool:
+        """The step gets another library's arrays and computes on their NumPy views."""
+        return bool(getattr(self.p.backend, "tensor_views", False))
+
+    @property
+    def tracks_writes(self) -> bool:
+        """The step notices a weight written from outside (its write counter moved), for a
+        kernel or an event-driven branch that trusts the in-bounds flag."""
+        p = self.p
+        count = p.backend.write_count()
+        if count is None or not (p.kernels or p.event is not None):
+            return False
+        p.namespace["_count"] = count
+        return True
+
     def prologue(self) -> list[str]:
         """Read the arrays the step uses from ``S``; fetch the scratch buffers."""
         p = self.p
         used = {x.name for n in p.live for x in n.inputs
                 if isinstance(x, Value) and x.version == 0} | set(p.finals)
-        lines = [f"{self.ref(Value(name, 0))} = S[{name!r}]"
-                 for name in sorted(p.persistent & used)]
+        read = "_view(S[{!r}])" if self.views else "S[{!r}]"
+        lines = []
+        if self.tracks_writes:
+            lines += ["if _count(S['weight']) != X.version:  # written from outside",
+                      "    X.in_bounds = False"]
+        if self.views:
+            lines += [f"{x} = _view({x})" for x in ("pre", "post", *(
+                self.names.names[Value(s, 0)] for s in p.signals))]
+        lines += [f"{self.ref(Value(name, 0))} = {read.format(name)}"
+                  for name in sorted(p.persistent & used)]
         if p.scratch:
             p.namespace["_alloc_scratch"] = scratch_factory(p.backend, p.scratch)
             lines.append(f"{', '.join(s.name for s in p.scratch)}, = X.buffers(_alloc_scratch)")
@@ -148,7 +178,8 @@ class Emitter:
                 lines += ev.render_event(
                     event, p.avals, self.ref, self.template,
                     lambda stem: self.names.get(("event", stem), stem),
-                    (p.g.post_shape[1], p.g.pre_shape[1]), p.g.batch_size)
+                    (p.g.post_shape[1], p.g.pre_shape[1]), p.g.batch_size,
+                    trusted=p.backend.write_count() is not None)
                 lines.append("else:")
             if dense_from <= i <= dense_to:
                 line = "    " + line
@@ -161,15 +192,20 @@ class Emitter:
         return lines
 
     def epilogue(self) -> list[str]:
-        """Copy final values that were not computed in place into their variables."""
+        """Copy final values that were not computed in place into their variables; note the
+        weight's write count (our own writes through NumPy views leave it alone)."""
         p = self.p
-        return [f"assign({self.ref(Value(name, 0))}, {self.ref(v)})"
-                for name, v in sorted(p.finals.items())
-                if not (isinstance(v, Value) and p.buffers.owner.get(v) == ("state", name))]
+        lines = [f"assign({self.ref(Value(name, 0))}, {self.ref(v)})"
+                 for name, v in sorted(p.finals.items())
+                 if not (isinstance(v, Value) and p.buffers.owner.get(v) == ("state", name))]
+        if self.tracks_writes:
+            lines.append("X.version = _count(S['weight'])")
+        return lines
 
     def source(self) -> str:
         p = self.p
-        body = self.prologue() + self.ops() + self.epilogue()
+        ops = self.ops()  # first: the kernels and event branch it names decide the prologue
+        body = self.prologue() + ops + self.epilogue()
         args = ", ".join(("S", "X", "pre", "post", "t", "seed", "seam",
                           *(self.names.names[Value(s, 0)] for s in p.signals)))
         consts = sorted({f"# {nm} = {literal(v)}" for nm, v in p.constants.items()})

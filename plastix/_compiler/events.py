@@ -168,8 +168,9 @@ def reorder(live: list[Node], plan: EventPlan) -> list[Node]:
 
 def render_event(plan: EventPlan, avals: dict[Value, Aval], ref: Callable[[Operand], str],
                  template: Callable[[Node], Template], temp: Callable[[str], str],
-                 wshape: tuple[int, int], batch: int) -> list[str]:
-    """The event-driven branch: header lines, then the branch body (indented)."""
+                 wshape: tuple[int, int], batch: int, trusted: bool = False) -> list[str]:
+    """The event-driven branch: header lines, then the branch body (indented). ``trusted``:
+    the step notices writes from outside, so the in-bounds flag needs no user promise."""
     n_post, n_pre = wshape
     lines = ["# event-driven: touch only rows of post neurons and columns of pre neurons "
              "that spiked"]
@@ -200,7 +201,8 @@ def render_event(plan: EventPlan, avals: dict[Value, Aval], ref: Callable[[Opera
         lo, hi = (ref(x) for x in plan.clamp.inputs[1:])
         clip = render(plan.clamp, tmpl, ["_blk", lo, hi], out="_blk")
         clip_into = clip if tmpl.into else f"_blk = {clip}"
-        body.append("_bounds_ok = X.sparse_bounds and X.in_bounds")
+        body.append("_bounds_ok = X.in_bounds" if trusted
+                    else "_bounds_ok = X.sparse_bounds and X.in_bounds")
     for tag, ri, ci in regions:
         names: dict[Value, str] = {}
 

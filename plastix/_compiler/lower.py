@@ -26,16 +26,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from plastix._graph import Graph, Value
-from plastix._ops import ROWNORM, Aval
+from plastix._graph import Graph, Node, Value
+from plastix._ops import ROWNORM, SYNAPSE, Aval
 from plastix.backends import Backend, get_backend
 
 from . import events as ev
+from . import kernel_cuda
 from .buffers import BufferPlan, plan_buffers, plan_scratch
 from .emit import RESERVED, Emitter, Names, Program
+from .kernels import Kernel, build, call_operands, rank_operands
 from .passes import final_values, fold_constants, prune
 from .rownorm import fuse_rownorm
 from .steps import CACHE, CompiledStep, fingerprint
+from .synapse import find_kernel
 
 PERSISTENT = ("state", "fixed", "learned")
 
@@ -50,6 +53,40 @@ class Lowered:
     signals: tuple[str, ...]
     constants: dict[str, Any]
     event_driven: bool
+    host: bool = False
+
+
+def _plan_kernel(p: Program) -> bool:
+    """Replace the step's weight-sized ops by one generated kernel (:mod:`.synapse`) on
+    backends that run kernels; whether one was made."""
+    target = p.backend.kernel_target()
+    if target is None:
+        return False
+    g = p.g
+    cpu = target == "numba"
+    event = ev.find_event_add(p.live, p.avals, p.finals, g.pre_shape, g.post_shape) \
+        if cpu and len(g.pre_shape) == 2 and len(g.post_shape) == 2 else None
+    plan = find_kernel(p.live, p.avals, p.finals, g.weight_shape, g.batch_size, g.dtype,
+                       {n: d.aval for n, d in g.variables.items()}, event, vectors=cpu)
+    if plan is None or (not cpu and not kernel_cuda.supported(plan)):
+        return False
+    rank = p.backend.rank_update() if plan.rank else None
+    fname = f"synapse_{g.rule}".replace(".", "_")
+    if cpu:
+        kernel = build(plan, p.backend.kernel_view(), p.backend.write_count() is not None,
+                       rank, fname=fname)
+    else:
+        src = kernel_cuda.CudaSource(plan)
+        text = src.text(fname)
+        kernel = Kernel(text, kernel_cuda.caller(plan, src, kernel_cuda.compile_kernel(
+            text, fname), p.backend.kernel_view(), rank))
+    cone = {n.index for n in [*plan.vector_nodes, *plan.nodes]} | plan.dropped
+    node = Node(plan.nodes[-1].index, SYNAPSE.name,
+                (*call_operands(plan), *rank_operands(plan)),
+                tuple(v for _, v in plan.targets), (), p.phase, SYNAPSE)
+    p.live = [n for n in p.live if n.index not in cone] + [node]
+    p.kernels[node.index] = kernel
+    return True
 
 
 def _plan_events(p: Program) -> None:
@@ -75,6 +112,11 @@ def _keep_event_if_in_place(p: Program) -> None:
 def plan(g: Graph, avals: dict[Value, Aval], backend: Backend, phase: str, *,
          seams: bool = False) -> Program:
     """Run the passes and plans of the module docstring on ``phase`` of ``g``."""
+    host = backend.host_lowering()
+    if host is not None and not seams and all(
+            n.spec is not None and (n.spec.internal or host.template(n.spec.name) is not None)
+            for n in g.nodes):
+        backend = host  # NumPy on the tensors' memory (see Backend.host_lowering)
     backend = backend.specialise(g.batch_size, g.dtype)
     persistent = {n for n, d in g.variables.items() if d.kind in PERSISTENT}
     signals = tuple(n for n, d in g.variables.items() if d.kind == "signal")
@@ -82,12 +124,13 @@ def plan(g: Graph, avals: dict[Value, Aval], backend: Backend, phase: str, *,
                                  variables=set(g.variables))
     finals = final_values(kept, subst, persistent)
     live = prune(kept, finals)
-    if backend.template(ROWNORM.name) is not None:
-        live = fuse_rownorm(live, avals, finals)
     names = Names(set(RESERVED) | set(backend.helpers()))
     p = Program(g, phase, backend, avals, live, finals, persistent, signals, BufferPlan(), [],
                 {}, names)
-    _plan_events(p)
+    if not _plan_kernel(p):
+        if backend.template(ROWNORM.name) is not None:
+            p.live = fuse_rownorm(p.live, avals, finals)
+        _plan_events(p)
     p.buffers = plan_buffers(g, p.live, avals, finals, persistent, backend)
     _keep_event_if_in_place(p)
     p.scratch, p.work = plan_scratch(p.live, avals, p.buffers, backend, seams=seams,
@@ -100,7 +143,9 @@ def lower_phase(g: Graph, avals: dict[Value, Aval], backend: Backend, phase: str
     """The step source of ``phase`` and what it runs with; nothing is compiled."""
     p = plan(g, avals, backend, phase, seams=seams)
     source = Emitter(p).source()
-    return Lowered(source, p.namespace, p.signals, p.constants, p.event is not None)
+    return Lowered(source, p.namespace, p.signals, p.constants, p.event is not None,
+                   host=p.backend is not backend and bool(getattr(p.backend, "tensor_views",
+                                                                  False)))
 
 
 def compile_phase(g: Graph, avals: dict[Value, Aval], backend: Backend, phase: str, *,
@@ -110,7 +155,7 @@ def compile_phase(g: Graph, avals: dict[Value, Aval], backend: Backend, phase: s
     code = compile(low.source, f"<plastix step {g.rule}:{phase}>", "exec")
     exec(code, low.namespace)
     return CompiledStep(phase, low.source, low.namespace["step"], low.signals, low.namespace,
-                        seams=seams, event_driven=low.event_driven)
+                        seams=seams, event_driven=low.event_driven, host=low.host)
 
 
 def compiled_step(g: Graph, avals: dict[Value, Aval], backend: Backend, phase: str, *,

@@ -38,6 +38,14 @@ class CompiledStep:
     namespace: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     seams: bool = False
     event_driven: bool = False
+    #: lowered onto another backend that computes on the same memory (a CPU torch step
+    #: through NumPy): it needs none of its own backend's step context (torch's no_grad)
+    host: bool = False
+
+    def kernel_sources(self) -> dict[str, str]:
+        """The source of each generated kernel the step calls, by its name in the step."""
+        return {name: value.source for name, value in self.namespace.items()
+                if getattr(value, "is_kernel", False)}
 
     def rebound(self) -> CompiledStep:
         """The same code with its own copy of the namespace: the copy's constants can be
@@ -66,7 +74,7 @@ def fingerprint(g: Graph, backend: Backend, phase: str, seams: bool) -> Hashable
     specs = {n.spec.name for n in g.nodes if n.spec is not None}
     templates = tuple((name, backend.template(name)) for name in sorted(specs))
     return (g.rule, g.pre_shape, g.post_shape, nodes, variables, backend.key, type(backend),
-            templates, phase, seams)
+            templates, backend.kernel_target(), phase, seams)
 
 
 class CompileCache:

@@ -26,7 +26,7 @@ class StepState:
     """The compiled steps' own state for one binding of a weight of ``area`` synapses."""
 
     __slots__ = ("_area", "_event_mode", "_scratch", "event_limit", "in_bounds",
-                 "sparse_bounds")
+                 "sparse_bounds", "version")
 
     def __init__(self, area: int) -> None:
         self._area = area
@@ -37,6 +37,8 @@ class StepState:
         self.sparse_bounds = False
         #: an event-driven step runs when it touches at most this many synapses
         self.event_limit = 0
+        #: the weight's write count after the last step (backends that count writes)
+        self.version: object = None
         self._event_mode: bool | None = None
         self.set_event_mode(None)
 

@@ -47,7 +47,6 @@ from .contract import (
     coerce_weight,
     dtype_kind,
     dtype_name,
-    is_binary,
     is_train,
     out_of_memory,
     size_text,
@@ -129,7 +128,9 @@ class Binding:
         self._layout_version = 0
         self._layout_listeners: list[Callable[..., None]] = []
         self._monitors: list[Any] = []
-        self._fast_dtype: np.dtype[Any] | None = None
+        #: the backend's test for spikes that may skip the input checks (None: check all)
+        self._ready: Callable[..., bool] | None = None
+        self._ready_dtype = self.backend.dtype(self.dtype)
         self._refresh_fast_path()
         if any(n.phase == "bind" for n in g.nodes):
             self._run_phase("bind", None, None, {})
@@ -157,9 +158,8 @@ class Binding:
 
     def _refresh_fast_path(self) -> None:
         # monitored steps go through _advance, which tells the monitors
-        self._fast_dtype = np.dtype(self.dtype) if self.backend.name == "numpy" \
-            and self.rule.binary_spikes and not self._signals and not self._monitors \
-            else None
+        self._ready = self.backend.spikes_ready \
+            if self.rule.binary_spikes and not self._signals and not self._monitors else None
 
     def _make_graph(self, params: Any, pre_shape: tuple[int, ...], post_shape: tuple[int, ...],
                     weight_shape: tuple[int, ...], masked: bool
@@ -215,7 +215,8 @@ class Binding:
                                  seams=seams)
             # the backend's wrapper (torch: no_grad) calls this binding's rebound function,
             # whose namespace ``set`` updates
-            step = dataclasses.replace(step, fn=self.backend.prepare_step(step.fn))
+            if not step.host:
+                step = dataclasses.replace(step, fn=self.backend.prepare_step(step.fn))
             self._steps[phase] = step
         return step
 
@@ -294,10 +295,17 @@ class Binding:
 
     @property
     def source(self) -> str:
-        """The generated source of this binding's step functions (as Brian2 shows its code)."""
+        """The generated source of this binding's step functions (as Brian2 shows its code),
+        each followed by the source of the kernels it calls."""
         phases = ["bind"] if any(n.phase == "bind" for n in self.graph.nodes) else []
         phases += ["step", *(["final"] if self._has_final() else [])]
-        return "\n".join(self._compiled(p).source for p in phases)
+        parts = []
+        for phase in phases:
+            step = self._compiled(phase)
+            parts.append(step.source)
+            parts += [f"# kernel {name}, called by the {phase!r} step above\n{source}"
+                      for name, source in step.kernel_sources().items()]
+        return "\n".join(parts)
 
     def intercept(self, target: str, hook: Callable[[Any], Any] | None) -> None:
         """Pass the change of ``target`` through ``hook`` before the rule applies it (the
@@ -394,15 +402,12 @@ class Binding:
         ``signals``: the rule's extra inputs such as ``reward``.
         """
         with self._lock:  # one step at a time: steps from several threads never mix
-            fast = self._fast_dtype
-            if fast is not None and not signals and not final and not self._guarded \
-                    and type(pre) is np.ndarray and type(post) is np.ndarray \
-                    and pre.dtype == fast and post.dtype == fast \
-                    and pre.shape == self.graph.pre_shape \
-                    and post.shape == self.graph.post_shape \
-                    and is_binary(pre) and is_binary(post):
-                # fast path: NumPy spikes of the right shape and dtype, all 0 or 1; anything
-                # else goes through the checks, which name what is wrong
+            ready = self._ready
+            if ready is not None and not signals and not final and not self._guarded \
+                    and ready(pre, self._ready_dtype, self.graph.pre_shape) \
+                    and ready(post, self._ready_dtype, self.graph.post_shape):
+                # fast path: native spikes of the right shape and dtype, all 0 or 1;
+                # anything else goes through the checks, which name what is wrong
                 self._compiled("step").fn(self.S, self.step_state, pre, post, self.t,
                                           self.seed, self._seam_hooks)
                 self.t += 1

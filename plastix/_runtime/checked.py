@@ -69,7 +69,9 @@ def debug_enabled() -> bool:
 
 def _errstate(backend: Backend) -> contextlib.AbstractContextManager[Any]:
     # NumPy warns on overflow; a checked step reports the overflow itself.
-    return np.errstate(all="ignore") if backend.name == "numpy" else contextlib.nullcontext()
+    # (a PyTorch binding on the CPU computes with NumPy too: see TorchBackend.host_lowering)
+    return np.errstate(all="ignore") if backend.name in ("numpy", "torch") \
+        else contextlib.nullcontext()
 
 
 def guarded_step(b: Binding, phase: str, fn: Callable[..., None], pre: Any, post: Any,

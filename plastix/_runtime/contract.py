@@ -356,14 +356,6 @@ def adopt(backend: Backend, rule: str, name: str, x: Any) -> tuple[Any, bool]:
     return converted, backend.device is not None or on_gpu(x)
 
 
-def is_binary(x: np.ndarray) -> bool:
-    """Whether every entry is 0 or 1 (NaN and inf are not): on a few entries x(1-x) = 0 is
-    the cheapest test, on many the two comparisons are (they vectorise better)."""
-    if x.size <= 512:
-        return not np.count_nonzero(x * (1 - x))
-    return not bool(((x != 0) & (x != 1)).any())
-
-
 def on_gpu(x: Any) -> bool:
     """Whether ``x`` (a torch or CuPy array) lives on a GPU."""
     if array_library(x) == "cupy":
