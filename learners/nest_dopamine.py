@@ -87,6 +87,12 @@ class NestDopamineSTDP(px.Rule):
 
     Where NEST's documentation and code differ: the documentation does not say how large a
     dopamine spike is; the code adds :math:`1/\tau_n` per spike, as plastix does.
+
+    Measured against NEST 3.10 (``parrot_neuron`` pre and post neurons with random 10-50 Hz
+    trains of 300-1000 ms at 1 ms resolution, 20 Hz dopamine spikes of multiplicity 1 or 2
+    through a ``volume_transmitter`` with ``deliver_interval`` 1, delays 1 and 3 ms, 3 x 2
+    synapses, with and without baseline ``b`` and clipping; the weight after every step):
+    within 1.1e-13 of weights up to 64 in float64 (194400 comparisons).
     """
 
     Params = _DopamineParams

@@ -103,6 +103,12 @@ class NestSTDPNearestSymmetric(_Gutig):
     pair gives the window of ``nest_stdp``; with several spikes only nearest neighbours
     pair. Before the first pre spike, a post spike pairs with NEST's pre spike at 0 ms
     (module docstring).
+
+    Measured against NEST 3.10 (``parrot_neuron`` pre and post neurons with random 10-50 Hz
+    trains of 300-1000 ms at 1 ms resolution, delays 1 and 3 ms, 3 x 2 synapses;
+    multiplicative, additive, clipping and negative ``Wmax``; the weight after each pre
+    spike's delivery with no potentiation pending; NEST's pair with its pre spike at 0 ms
+    included): within 2.3e-16 of weights up to 2 in float64 (5720 comparisons).
     """
 
     def build(self, g: px.Graph) -> None:
@@ -134,6 +140,12 @@ class NestSTDPNearestPreCentered(_Gutig):
     with :math:`x_{ij}` a pre trace per synapse (per sample), decaying with
     :math:`\tau_+`, read before a pre spike that coincides with the post spike at the
     synapse adds to it. The documentation and the code agree.
+
+    Measured against NEST 3.10 (``parrot_neuron`` pre and post neurons with random 10-50 Hz
+    trains of 300-1000 ms at 1 ms resolution, delays 1 and 3 ms, 3 x 2 synapses;
+    multiplicative, additive, clipping and negative ``Wmax``; the weight after each pre
+    spike's delivery with no potentiation pending): within 1.8e-15 of weights up to 2 in
+    float64 (5720 comparisons).
     """
 
     def build(self, g: px.Graph) -> None:
@@ -180,6 +192,12 @@ class NestSTDPNearestRestricted(_Gutig):
     :math:`p'` and the depression pairs with an older post spike). plastix follows the code.
     Before the first pre spike, a post spike pairs with NEST's pre spike at 0 ms (module
     docstring).
+
+    Measured against NEST 3.10 (``parrot_neuron`` pre and post neurons with random 10-50 Hz
+    trains of 300-1000 ms at 1 ms resolution, delays 1 and 3 ms, 3 x 2 synapses;
+    multiplicative, additive, clipping and negative ``Wmax``; the weight after each pre
+    spike's delivery with no potentiation pending; NEST's pair with its pre spike at 0 ms
+    included): within 2.3e-16 of weights up to 2 in float64 (5720 comparisons).
     """
 
     def build(self, g: px.Graph) -> None:

@@ -120,6 +120,11 @@ class NestSTDP(_Gutig):
     ``mu_plus = mu_minus = 0`` is additive STDP, 1 multiplicative (van Rossum et al.).
     NEST requires weights of the sign of ``Wmax`` and in :math:`[0, W_{max}]` (outside it
     :math:`(1 - \hat w)^{\mu_+}` is not real); plastix does not check them.
+    Measured against NEST 3.10 (``parrot_neuron`` pre and post neurons with random 10-50 Hz
+    trains of 300-1000 ms at 1 ms resolution, delays 1 and 3 ms, 3 x 2 synapses;
+    multiplicative, additive, clipping and negative ``Wmax``; the weight after each pre
+    spike's delivery with no potentiation pending): within 6e-15 of weights up to 2 in
+    float64 (5720 comparisons).
 
     Reference: NEST's documentation of ``stdp_synapse``; Gütig, R., Aharonov, R., Rotter, S.
     and Sompolinsky, H. (2003). Learning input correlations through nonlinear temporally
@@ -160,6 +165,10 @@ class NestSTDPPowerLaw(px.Rule):
     with all-to-all traces (module docstring). NEST clips only the depression at 0 and has
     no upper bound; the weights must be non-negative (:math:`w^{\mu}`). The parameters are
     common to all synapses of the model in NEST (``_hom``), as they are here.
+    Measured against NEST 3.10 (``parrot_neuron`` pre and post neurons with random 10-50 Hz
+    trains of 300-1000 ms at 1 ms resolution, delays 1 and 3 ms, 3 x 2 synapses, with and
+    without weights clipped at 0; the weight after each pre spike's delivery with no
+    potentiation pending): within 4e-15 of weights up to 3.3 in float64 (2860 comparisons).
 
     Reference: NEST's documentation of ``stdp_pl_synapse_hom``; Morrison, A., Aertsen, A.
     and Diesmann, M. (2007). Spike-timing-dependent plasticity in balanced random networks.
@@ -222,6 +231,10 @@ class NestTripletSTDP(px.Rule):
     fit of the paper, ``tau_minus`` and ``tau_minus_triplet`` are NEST's neuron defaults
     (20 and 110 ms, not the paper's 33.7 and 125 ms). NEST implements the all-to-all
     interaction only; for the nearest-spike one see ``triplet_stdp``.
+    Measured against NEST 3.10 (``parrot_neuron`` pre and post neurons with random 10-50 Hz
+    trains of 300-1000 ms at 1 ms resolution, delays 1 and 3 ms, 3 x 2 synapses, with
+    clipping and negative ``Wmax``; the weight after each pre spike's delivery with no
+    potentiation pending): within 4.1e-15 of weights up to 2 in float64 (4290 comparisons).
 
     Reference: NEST's documentation of ``stdp_triplet_synapse``; Pfister, J.-P. and
     Gerstner, W. (2006). Triplets of spikes in a model of spike timing-dependent plasticity.
@@ -283,6 +296,12 @@ class VogelsSprekeler(px.Rule):
     :math:`K^-` decays with the post neuron's ``tau_minus`` (the paper uses one
     :math:`\tau` for both). plastix follows the code: ``tau_minus`` is a hyperparameter
     (default 20 ms, NEST's neuron default, equal to ``tau``'s).
+
+    Measured against NEST 3.10 (``parrot_neuron`` pre and post neurons with random 10-50 Hz
+    trains of 300-1000 ms at 1 ms resolution, delays 1 and 3 ms, 3 x 2 synapses, ``tau``
+    15 ms and ``tau_minus`` 25 ms, with clipping and negative ``Wmax``; the weight after
+    each pre spike's delivery with no potentiation pending): within 1.7e-15 of weights up
+    to 2 in float64 (4290 comparisons).
 
     Reference: NEST's documentation of ``vogels_sprekeler_synapse``; Vogels, T. P.,
     Sprekeler, H., Zenke, F., Clopath, C. and Gerstner, W. (2011). Inhibitory plasticity

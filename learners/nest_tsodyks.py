@@ -77,6 +77,12 @@ class Tsodyks2(px.Rule):
     spike. The weight is never changed (the rule has no weight change for a binding to
     intercept); the post spikes are not used. ``efficacy``, ``u`` and ``x`` are states
     (batch, n_post, n_pre); see the module docstring for a forward pass.
+
+    Measured against NEST 3.10 (``parrot_neuron`` pre neurons with random 10-50 Hz trains of
+    300-1000 ms at 1 ms resolution, 3 x 2 synapses, depressing, facilitating and default
+    parameters; ``u`` and ``x`` after every step, the weight each spike transmits from a
+    ``weight_recorder``): ``u`` and ``x`` equal to the last bit, ``efficacy`` within 2.3e-16
+    of the transmitted weights (up to 3) in float64 (129600 and 2744 comparisons).
     """
 
     Params = _TsodyksParams
