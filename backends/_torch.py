@@ -26,6 +26,7 @@ from plastix._errors import BackendUnavailableError
 
 from ._base import Backend, array_library, numba_available
 from ._lowering import BASE_TABLE, Template
+from ._numpy import binary
 from ._random import rand_bits
 
 #: PyTorch's overrides of the base table; everything else is NumPy's spelling, which
@@ -208,8 +209,6 @@ class TorchBackend(Backend):
                 or x.is_nested or x.layout is not self._strided or x.shape != shape \
                 or x.requires_grad or not x.is_cpu:
             return False
-        from ._numpy import binary
-
         return binary(x.numpy())
 
     def host_lowering(self) -> Backend | None:
