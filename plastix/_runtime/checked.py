@@ -116,6 +116,17 @@ def _restore(b: Binding, snapshot: Mapping[str, Any]) -> None:
         b.backend.assign(b.S[k], v)
 
 
+def _replay_inputs(b: Binding, snapshot: Mapping[str, Any], pre: Any, post: Any,
+                   signals: Mapping[str, Any]) -> tuple[dict[Value, Any], dict[str, Any]]:
+    """The environment a replay starts from (copies of the snapshot, this step's inputs) and
+    its namespace (seams without their hooks: a hook may have effects, such as an
+    all-reduce)."""
+    env: dict[Value, Any] = {Value(k, 0): b.backend.copy(v) for k, v in snapshot.items()}
+    env[Value("pre", 0)], env[Value("post", 0)] = pre, post
+    env.update((Value(k, 0), v) for k, v in signals.items())
+    return env, {"seed": b.seed, "t": b.t, "seam": _Unhooked()}
+
+
 def locate(b: Binding, phase: str, snapshot: Mapping[str, Any], pre: Any, post: Any,
            signals: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """Replay ``phase`` op by op from ``snapshot``; the first op to create non-finite values
@@ -123,10 +134,7 @@ def locate(b: Binding, phase: str, snapshot: Mapping[str, Any], pre: Any, post: 
     through the backend's own lowering (:func:`plastix._compiler.render.evaluate`), seams
     without their hooks (a hook may have effects, such as an all-reduce)."""
     be = b.backend
-    env: dict[Value, Any] = {Value(k, 0): be.copy(v) for k, v in snapshot.items()}
-    env[Value("pre", 0)], env[Value("post", 0)] = pre, post
-    env.update((Value(k, 0), v) for k, v in signals.items())
-    namespace = {"seed": b.seed, "t": b.t, "seam": _Unhooked()}
+    env, namespace = _replay_inputs(b, snapshot, pre, post, signals)
     with _errstate(be):
         for node in b.graph.nodes_for(phase):
             args = [x.value if isinstance(x, Const) else env[x] for x in node.inputs]
@@ -148,10 +156,7 @@ def locate_failure(b: Binding, phase: str, snapshot: Mapping[str, Any], pre: Any
     through (the failure came from outside the ops)."""
     avals = b._avals[phase]
     be = b.backend
-    env: dict[Value, Any] = {Value(k, 0): be.copy(v) for k, v in snapshot.items()}
-    env[Value("pre", 0)], env[Value("post", 0)] = pre, post
-    env.update((Value(k, 0), v) for k, v in signals.items())
-    namespace = {"seed": b.seed, "t": b.t, "seam": _Unhooked()}
+    env, namespace = _replay_inputs(b, snapshot, pre, post, signals)
     with _errstate(be):
         for node in b.graph.nodes_for(phase):
             args = [x.value if isinstance(x, Const) else env[x] for x in node.inputs]
