@@ -166,13 +166,7 @@ class PlasticityHook:
             raise
         finally:
             core.sync()
-        if core._pending is not None:
-            with torch.no_grad():
-                if weight.grad is None:
-                    weight.grad = -core._pending
-                else:
-                    weight.grad.sub_(core._pending)
-            core._pending = None
+        core.pending_to_grad(weight)
         self._pre, self._post = [], []
         return len(pre)
 

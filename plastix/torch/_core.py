@@ -134,6 +134,11 @@ class PlasticCore:
             syn.step(pre, post, **signals)
         finally:
             self.sync()
+        self.pending_to_grad(weight)
+
+    def pending_to_grad(self, weight: torch.Tensor) -> None:
+        """Subtract the change the last step (or run) collected in grad mode from
+        ``weight.grad``; nothing when it collected none."""
         if self._pending is not None:
             with torch.no_grad():
                 if weight.grad is None:
