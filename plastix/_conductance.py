@@ -86,8 +86,10 @@ class ConductanceLIF:
     >>> import numpy as np
     >>> from plastix.network import ConductanceLIF
     >>> layer = ConductanceLIF(2)
-    >>> [int(layer.step(np.array([[50.0, 0.0]])).sum()) for _ in range(3)]
-    [0, 1, 0]
+    >>> layer.step(np.array([[50.0, 0.0]])).tolist()  # -65 + 0.01 * 31.6 * 65 > -52 mV
+    [[1.0, 0.0]]
+    >>> round(float(layer.theta[0]), 2), round(float(layer.gi[0, 1]), 2)  # 17 * 0.787
+    (0.05, 13.38)
     """
 
     def __init__(self, n: int, *, batch_size: int = 1, backend: str | Backend = "numpy",

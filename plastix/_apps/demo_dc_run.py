@@ -40,7 +40,8 @@ def splits(cfg: DCConfig, data: dict[str, np.ndarray]) -> dict[str, Any]:
     if cfg.test_limit is not None:
         x_score, y_score = x_score[: cfg.test_limit], y_score[: cfg.test_limit]
     lab = slice(max(0, n - cfg.label_images), n)
-    val = slice(len(x) - VALIDATION, len(x) - VALIDATION + 2 * cfg.curve_images)
+    first = max(0, len(x) - VALIDATION)
+    val = slice(first, first + 2 * cfg.curve_images)
     return {"train": x[:n], "label": (x[lab], y[lab]), "score": (x_score, y_score),
             "val": (x[val], y[val])}
 

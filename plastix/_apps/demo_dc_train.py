@@ -76,7 +76,7 @@ def train(cfg: DCConfig, syn: Any, theta: Any, x: np.ndarray, prog: Progress,
         levels = np.array([j[1] for j in jobs] + [0] * (cfg.batch - len(jobs)), dtype=float)
         rates = rates_of(cfg, x[idx], levels)
         rates[len(jobs):] = 0.0  # padding of the last batch: no input, nothing learned
-        snapshot, theta0 = syn.state_dict, syn.backend.copy(layer.theta)
+        snapshot, theta0 = syn.state_dict(), syn.backend.copy(layer.theta)
         try:
             counts = present(cfg, syn, layer, rates, prog.batches, timer)
         except KeyboardInterrupt as stop:

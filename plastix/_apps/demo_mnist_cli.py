@@ -4,13 +4,14 @@ a checkpoint on Ctrl-C and ``--resume``."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from plastix.network import resolve_backend
 
 from .demo_dc import DCConfig
 from .demo_dc_run import Interrupted, run_dc
-from .mnist_data import load_mnist
+from .mnist_data import DatasetError, load_mnist
 
 
 def _config(args: argparse.Namespace, quick: bool) -> DCConfig:
@@ -35,9 +36,13 @@ def mnist_command(args: argparse.Namespace, quick: bool) -> int:
     resume = Path(args.resume) if args.resume else None
     if resume is not None and not (resume / "demo.npz").is_file():
         print(f"plastix demo: --resume {str(resume)!r} is not a checkpoint folder (no "
-              f"demo.npz in it)")
+              f"demo.npz in it)", file=sys.stderr)
         return 2
-    data = load_mnist()  # a missing or altered dataset stops here, before any training
+    try:
+        data = load_mnist()  # a missing or altered dataset stops here, before any training
+    except DatasetError as err:
+        print(err.code, file=sys.stderr)
+        return 2
     if resume is None:
         print(f"plastix demo --dataset mnist: {cfg.settings()}, {cfg.epochs} epoch(s), "
               f"backend {cfg.backend}{' (quick)' if quick else ''}")
