@@ -188,7 +188,7 @@ class LateralInhibition:
         return spikes
 
 
-from plastix._conductance import ConductanceLIF, poisson_trains  # noqa: E402
+from plastix._runtime.conductance import ConductanceLIF, poisson_trains  # noqa: E402
 
 __all__ = ["AdaptiveLIF", "ConductanceLIF", "LateralInhibition", "PoissonEncoder",
            "poisson_trains", "resolve_backend"]

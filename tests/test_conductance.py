@@ -8,12 +8,12 @@ import math
 import numpy as np
 import pytest
 
-import plastix._conductance
+import plastix._runtime.conductance
 from plastix.network import ConductanceLIF, poisson_trains
 
 
 def test_the_docstring_examples_run() -> None:
-    assert doctest.testmod(plastix._conductance).failed == 0
+    assert doctest.testmod(plastix._runtime.conductance).failed == 0
 
 
 def test_trains_have_the_rate_s_probability_and_silent_inputs_never_spike() -> None:

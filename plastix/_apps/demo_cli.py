@@ -55,7 +55,7 @@ def command(args: argparse.Namespace) -> int:
     if args.neurons < 1 or args.epochs < 1:
         print("plastix demo: --neurons and --epochs must be positive", file=sys.stderr)
         return 2
-    from .demo_plot import check_output
+    from .demo_plot import check_output, write_figure
 
     problem = check_output(args.out)
     if problem is not None:
@@ -91,14 +91,3 @@ def command(args: argparse.Namespace) -> int:
     print(f"test accuracy: {result.accuracy:.1%}  ({result.seconds:.0f} s)")
     write_figure(result, Path(args.out))
     return 0
-
-
-def write_figure(result: Any, out: Path) -> None:
-    try:
-        from .demo_plot import save_figure
-
-        save_figure(result, out)
-        print(f"figure: {out}")
-    except ImportError:
-        print(f"figure: not written (matplotlib is missing; python -m pip install "
-              f"'plastix[plot]' to get receptive fields and a confusion matrix in {out})")

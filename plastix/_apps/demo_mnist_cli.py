@@ -27,7 +27,7 @@ def _where_time_went(timings: dict[str, float]) -> str:
 
 
 def mnist_command(args: argparse.Namespace, quick: bool) -> int:
-    from .demo_cli import write_figure
+    from .demo_plot import write_figure
 
     cfg = _config(args, quick)
     resolve_backend(cfg.backend)  # an unknown or missing backend fails before any work

@@ -95,6 +95,16 @@ def _curve(ax: Any, result: DemoResult) -> None:
     ax.grid(alpha=0.3)
 
 
+def write_figure(result: DemoResult, out: Path) -> None:
+    """Save the figure and say where, or say that matplotlib is missing."""
+    try:
+        save_figure(result, out)
+        print(f"figure: {out}")
+    except ImportError:
+        print(f"figure: not written (matplotlib is missing; python -m pip install "
+              f"'plastix[plot]' to get receptive fields and a confusion matrix in {out})")
+
+
 def save_figure(result: DemoResult, path: str | Path) -> Path:
     """Write the figure to ``path``; raises ImportError when matplotlib is missing."""
     import matplotlib
