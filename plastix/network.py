@@ -188,7 +188,11 @@ class LateralInhibition:
         return spikes
 
 
-from plastix._runtime.conductance import ConductanceLIF, poisson_trains  # noqa: E402
+from plastix._runtime.conductance import (  # noqa: E402
+    ConductanceLIF,
+    poisson_events,
+    poisson_trains,
+)
 
 __all__ = ["AdaptiveLIF", "ConductanceLIF", "LateralInhibition", "PoissonEncoder",
-           "poisson_trains", "resolve_backend"]
+           "poisson_events", "poisson_trains", "resolve_backend"]

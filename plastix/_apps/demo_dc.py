@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from plastix.network import ConductanceLIF, poisson_trains, resolve_backend
+from plastix.network import ConductanceLIF, poisson_events, poisson_trains, resolve_backend
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +50,7 @@ class DCConfig:
     theta_plus: float = 0.05
     tau_theta: float = 3e5
     inhibition: float = 17.0
+    winners: int | None = None
     train_limit: int | None = None
     label_images: int = 10000
     validate: bool = False
@@ -84,7 +85,7 @@ class Timer:
 def layer_for(cfg: DCConfig, batch: int, theta: Any = None) -> ConductanceLIF:
     layer = ConductanceLIF(cfg.neurons, batch_size=batch, backend=cfg.backend,
                            theta_plus=cfg.theta_plus, tau_theta=cfg.tau_theta,
-                           inhibition=cfg.inhibition)
+                           inhibition=cfg.inhibition, winners=cfg.winners)
     if theta is not None:
         layer.theta, layer.adapt = theta, False
     return layer
@@ -124,6 +125,27 @@ def present(cfg: DCConfig, syn: Any, layer: ConductanceLIF, rates: np.ndarray, k
     return be.to_numpy(counts)
 
 
+def input_drive(cfg: DCConfig, rates: np.ndarray, w_t: Any, key: int, stream: int) -> Any:
+    """The input conductance jumps (steps, batch, neurons) of Poisson trains of ``rates``
+    through the fixed weights ``w_t`` (inputs, neurons); on NumPy a sparse product over the
+    spikes (a few percent of the entries), with SciPy when it is installed."""
+    be = resolve_backend(cfg.backend)
+    batch, n_in = rates.shape
+    try:
+        from scipy import sparse
+    except ImportError:
+        sparse = None
+    if be.name != "numpy" or sparse is None:
+        trains = poisson_trains(rates, cfg.steps, seed=cfg.seed, t=key, stream=stream,
+                                backend=be)
+        return (trains.reshape(-1, n_in) @ w_t).reshape(cfg.steps, batch, cfg.neurons)
+    step, flat = poisson_events(rates, cfg.steps, seed=cfg.seed, t=key, stream=stream)
+    rows = step * batch + flat // n_in
+    spikes = sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, flat % n_in)),
+                               shape=(cfg.steps * batch, n_in))
+    return np.asarray(spikes @ w_t).reshape(cfg.steps, batch, cfg.neurons)
+
+
 def respond(cfg: DCConfig, weight: Any, theta: Any, images: np.ndarray, stream: int,
             timer: Timer) -> np.ndarray:
     """Spike counts (n, neurons) of the frozen network (no learning, thresholds fixed);
@@ -136,10 +158,7 @@ def respond(cfg: DCConfig, weight: Any, theta: Any, images: np.ndarray, stream: 
         for start in range(0, len(todo), cfg.eval_batch):
             idx = todo[start: start + cfg.eval_batch]
             rates = rates_of(cfg, images[idx], np.full(len(idx), float(level)))
-            trains = poisson_trains(rates, cfg.steps, seed=cfg.seed, t=start,
-                                    stream=stream + level, backend=be)
-            drive = (trains.reshape(-1, images.shape[1]) @ w_t).reshape(
-                cfg.steps, len(idx), cfg.neurons)
+            drive = input_drive(cfg, rates, w_t, start, stream + level)
             timer.lap("evaluation: input")
             layer = layer_for(cfg, len(idx), theta)
             total = be.full((len(idx), cfg.neurons), 0.0, "float32")
