@@ -71,11 +71,11 @@ def test_a_bad_out_path_fails_before_training(out: str, why: str, tmp_path: Path
                                               monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("matplotlib")
-    from plastix._apps import demo_cli
+    from plastix._apps import demo_mnist_cli
     from plastix._apps.cli import main
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(demo_cli, "run", lambda *a: pytest.fail("trained"))
+    monkeypatch.setattr(demo_mnist_cli, "run_dc", lambda *a, **k: pytest.fail("trained"))
     for dataset in ("digits", "mnist"):
         assert main(["demo", "--dataset", dataset, "--out", out]) == 2
         assert why in capsys.readouterr().err
@@ -98,3 +98,9 @@ def test_the_figure_marks_classes_and_silent_neurons(tmp_path: Path) -> None:
     result.labels[0] = -1
     path = save_figure(result, tmp_path / "f.png")
     assert path.stat().st_size > 10000 and result.curve and result.split == "test"
+
+
+def test_the_digits_settings_scale_the_threshold_rise_with_the_neurons() -> None:
+    assert DCConfig.digits(100).theta_plus == 0.125 and DCConfig.digits(400).theta_plus == 0.5
+    quick = DCConfig.digits(400).quick()
+    assert quick.dataset == "digits" and quick.neurons == 30 and quick.train_limit == 300

@@ -5,13 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
-from plastix.network import resolve_backend
-
 from .args import non_negative_int
-from .demo import DemoConfig, run
+from .demo import DemoConfig
 
 _DESCRIPTION = ("Unsupervised learning of handwritten digits in the style of Diehl and Cook "
                 "(2015): Poisson rate coding, adaptive-threshold LIF neurons with lateral "
@@ -55,39 +52,12 @@ def command(args: argparse.Namespace) -> int:
     if args.neurons < 1 or args.epochs < 1:
         print("plastix demo: --neurons and --epochs must be positive", file=sys.stderr)
         return 2
-    from .demo_plot import check_output, write_figure
+    from .demo_plot import check_output
 
     problem = check_output(args.out)
     if problem is not None:
         print(f"plastix demo: {problem}", file=sys.stderr)
         return 2
-    if args.dataset == "mnist":
-        from .demo_mnist_cli import mnist_command
+    from .demo_mnist_cli import dc_command
 
-        return mnist_command(args, quick_mode(args.quick))
-    cfg = DemoConfig(neurons=args.neurons, epochs=args.epochs, seed=args.seed,
-                     backend=args.backend)
-    if quick_mode(args.quick):
-        cfg = cfg.quick()
-    resolve_backend(cfg.backend)  # an unknown or missing backend fails before any work
-    show = args.progress if args.progress is not None else sys.stderr.isatty()
-    print(f"plastix demo: {cfg.neurons} neurons, {cfg.epochs} epoch(s), backend "
-          f"{cfg.backend}, seed {cfg.seed}{' (quick)' if quick_mode(args.quick) else ''}")
-    print(f"  nearest_online_stdp (Apost={cfg.Apost}, Apre={cfg.Apre}, w_norm={cfg.w_norm:g}),"
-          f" {cfg.steps} steps of 1 ms per image, Poisson up to {cfg.max_rate:g} Hz")
-
-    def progress(it: Any) -> Any:
-        if not show:
-            return it
-        from tqdm.auto import tqdm
-
-        return tqdm(it, desc="training", unit="image")
-
-    result = run(cfg, progress)
-    print(f"  trained on {result.n_train} images, tested on {result.n_test}")
-    per_class = ", ".join(str(int((result.labels == c).sum())) for c in range(10))
-    print(f"  neurons per class (digits 0-9): {per_class}; silent: "
-          f"{int((result.labels < 0).sum())}")
-    print(f"test accuracy: {result.accuracy:.1%}  ({result.seconds:.0f} s)")
-    write_figure(result, Path(args.out))
-    return 0
+    return dc_command(args, quick_mode(args.quick))

@@ -1,6 +1,6 @@
 """One run of the Diehl and Cook demo: data, training (or its resumption), labelling on
 training images, one measurement on the test set (or, with ``validate``, on the validation
-split: the last 10,000 training images, held out from training, for tuning)."""
+split: the last ``validation`` training images, held out from training, for tuning)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from .demo import DemoResult, assign_labels, classify
 from .demo_dc import DCConfig, Timer, new_synapse, respond
 from .demo_dc_train import Progress, load_checkpoint, save_checkpoint, start, train
 
-VALIDATION = 10000
-
 
 class Interrupted(Exception):
     """Training stopped by Ctrl-C; a checkpoint was written to ``path``."""
@@ -30,17 +28,17 @@ def splits(cfg: DCConfig, data: dict[str, np.ndarray]) -> dict[str, Any]:
     """Training images, labelling images (the last trained ones), images to score and the
     validation images of the learning curve."""
     x, y = data["x_train"], data["y_train"]
-    n = len(x) - VALIDATION if cfg.validate else len(x)
+    n = len(x) - cfg.validation if cfg.validate else len(x)
     if cfg.train_limit is not None:
         n = min(n, cfg.train_limit)
     if cfg.validate:
-        x_score, y_score = x[-VALIDATION:], y[-VALIDATION:]
+        x_score, y_score = x[-cfg.validation:], y[-cfg.validation:]
     else:
         x_score, y_score = data["x_test"], data["y_test"]
     if cfg.test_limit is not None:
         x_score, y_score = x_score[: cfg.test_limit], y_score[: cfg.test_limit]
     lab = slice(max(0, n - cfg.label_images), n)
-    first = max(0, len(x) - VALIDATION)
+    first = max(0, len(x) - cfg.validation)
     val = slice(first, first + 2 * cfg.curve_images)
     return {"train": x[:n], "label": (x[lab], y[lab]), "score": (x_score, y_score),
             "val": (x[val], y[val])}
