@@ -1,5 +1,8 @@
-"""``plastix demo``: unsupervised learning of handwritten digits with STDP, after Diehl and
-Cook (2015), on the 8x8 digits that ship with scikit-learn.
+"""The demo's shared pieces (the digits, the read-out, the result) and its first network:
+unsupervised learning of the 8x8 digits that ship with scikit-learn, after Diehl and Cook
+(2015), with current-based neurons and one winner per step. ``plastix demo`` now runs the
+conductance-based network of :mod:`plastix._apps.demo_dc` on both datasets; this one stays
+for :func:`run` and as the demo of :class:`plastix.torch.PlasticLinear` (``backend="torch"``).
 
 Each training image is shown for ``steps`` time steps as Poisson spike trains (rate
 proportional to pixel intensity) to a layer of adaptive-threshold LIF neurons with lateral

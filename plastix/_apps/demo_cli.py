@@ -1,4 +1,5 @@
-"""The ``plastix demo`` subcommand: options, progress bar, report and figure."""
+"""The ``plastix demo`` subcommand: its options and the checks made before any work (the run
+itself is in :mod:`plastix._apps.demo_mnist_cli`)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--out", default="plastix_demo.png", help="where to write the figure")
     p.add_argument("--quick", action="store_true", help="a shortened run (also PLASTIX_QUICK=1)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="show a progress bar (default: when stderr is a terminal)")
+                   help="print progress lines: images/s and the validation accuracy "
+                   "(default: on for mnist)")
     p.add_argument("--validate", action="store_true", help="mnist: hold the last 10,000 "
                    "training images out and measure on them instead of the test set (tuning)")
     p.add_argument("--checkpoint", default=None, help="mnist: the folder Ctrl-C saves the "
