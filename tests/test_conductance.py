@@ -76,3 +76,27 @@ def test_bad_settings_are_refused() -> None:
         ConductanceLIF(2, tau_ge=0.0)
     with pytest.raises(ValueError, match="inhibition"):
         ConductanceLIF(2, inhibition=-1.0)
+
+
+def test_the_numpy_draws_are_rand_bits_bit_for_bit() -> None:
+    from plastix._runtime.conductance import rand_bits_u32
+    from plastix.backends._random import rand_bits
+
+    for seed, t, stream, shape in [(0, 0, 0, (40, 30)), (2**40 + 5, 2**33, 9, (7,))]:
+        np.testing.assert_array_equal(rand_bits_u32(seed, t, stream, shape),
+                                      rand_bits(seed, t, stream, shape, xp=np))
+
+
+def test_events_are_the_trains_spikes_and_the_sparse_drive_the_dense_one() -> None:
+    from plastix._apps.demo_dc import DCConfig, input_drive
+    from plastix.network import poisson_events
+
+    rng = np.random.default_rng(2)
+    rates = rng.random((3, 20)) * (rng.random((3, 20)) < 0.5) * 200.0
+    trains = poisson_trains(rates, 40, seed=4, t=1, stream=2)
+    step, flat = poisson_events(rates, 40, seed=4, t=1, stream=2)
+    expected = np.argwhere(trains.reshape(40, -1) > 0)
+    np.testing.assert_array_equal(np.stack([step, flat], axis=1), expected)
+    w_t = rng.random((20, 5)).astype(np.float32)
+    cfg = DCConfig(neurons=5, steps=40, seed=4)
+    np.testing.assert_allclose(input_drive(cfg, rates, w_t, 1, 2), trains @ w_t, rtol=1e-5)
