@@ -41,12 +41,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="print progress lines: images/s and the validation accuracy "
                    "(default: on for mnist)")
-    p.add_argument("--validate", action="store_true", help="mnist: hold the last 10,000 "
-                   "training images out and measure on them instead of the test set (tuning)")
-    p.add_argument("--checkpoint", default=None, help="mnist: the folder Ctrl-C saves the "
-                   "training to (default: the figure's name with .ckpt)")
-    p.add_argument("--resume", default=None, help="mnist: continue from a checkpoint folder "
-                   "(its settings are used)")
+    p.add_argument("--validate", action="store_true", help="hold the last training images "
+                   "out (10,000 of MNIST, 300 of the digits) and measure on them instead of "
+                   "the test set: for choosing settings")
+    p.add_argument("--checkpoint", default=None, help="the folder Ctrl-C saves the training "
+                   "to (default: the figure's name with .ckpt)")
+    p.add_argument("--resume", default=None, help="continue from a checkpoint folder (its "
+                   "settings are used)")
     p.set_defaults(func=command)
 
 
