@@ -53,13 +53,14 @@ def tiles(weights: np.ndarray) -> tuple[np.ndarray, int, int]:
 def _fields(fig: Any, ax: Any, result: DemoResult) -> None:
     image, cols, side = tiles(result.weights)
     im = ax.imshow(image, cmap="hot_r", interpolation="nearest")
-    size = max(4.0, 9.0 * 10 / cols)
+    size = max(5.0, 9.0 * 10 / cols * min(1.0, side / 10))
     for k, label in enumerate(result.labels):
         r, c = divmod(k, cols)
         x, y = c * (side + 1), r * (side + 1)
         text = "-" if label < 0 else str(int(label))
-        ax.text(x + 0.5, y + 0.5, text, ha="left", va="top", fontsize=size,
-                color="tab:blue" if label < 0 else "tab:green", fontweight="bold")
+        ax.text(x, y, text, ha="left", va="top", fontsize=size, fontweight="bold",
+                color="tab:blue" if label < 0 else "tab:green",
+                bbox={"facecolor": "white", "alpha": 0.8, "pad": 0.3, "linewidth": 0})
         if label < 0:
             ax.plot([x - 0.5, x + side - 0.5], [y - 0.5, y + side - 0.5], color="tab:blue",
                     lw=0.8)
