@@ -23,6 +23,10 @@ threshold, so no neuron wins every input. :class:`LateralInhibition` stands for 
 inhibitory population: a spike lowers every other neuron's potential by ``strength``, and with
 ``winners=1`` at most one neuron (the one furthest above threshold) fires per step.
 
+:class:`ConductanceLIF` and :func:`poisson_trains` are the paper's network as it was
+published (conductance-based input and inhibition in mV and ms, whole presentations drawn at
+once), used by ``plastix demo --dataset mnist``.
+
 Reference: Diehl, P. U. and Cook, M. (2015). Unsupervised learning of digit recognition using
 spike-timing-dependent plasticity. *Front. Comput. Neurosci.* 9:99.
 """
@@ -184,4 +188,11 @@ class LateralInhibition:
         return spikes
 
 
-__all__ = ["AdaptiveLIF", "LateralInhibition", "PoissonEncoder", "resolve_backend"]
+from plastix._runtime.conductance import (  # noqa: E402
+    ConductanceLIF,
+    poisson_events,
+    poisson_trains,
+)
+
+__all__ = ["AdaptiveLIF", "ConductanceLIF", "LateralInhibition", "PoissonEncoder",
+           "poisson_events", "poisson_trains", "resolve_backend"]

@@ -46,14 +46,14 @@ def test_demo_without_matplotlib_says_where_the_figure_would_be(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import sys
 
-    from plastix._apps import demo_cli as _demo_cli
+    from plastix._apps import demo_mnist_cli
     from plastix._apps.cli import main
     from plastix._apps.demo import DemoResult
 
     fake = DemoResult(accuracy=0.5, confusion=np.eye(10, dtype=np.int64),
                       weights=np.zeros((3, 64)), labels=np.array([0, 1, -1]), n_train=2,
                       n_test=10, seconds=0.0)
-    monkeypatch.setattr(_demo_cli, "run", lambda cfg, progress: fake)
+    monkeypatch.setattr(demo_mnist_cli, "run_dc", lambda cfg, data, **kw: fake)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails
     assert main(["demo", "--no-progress", "--out", "somewhere.png"]) == 0
     text = capsys.readouterr().out

@@ -1,5 +1,8 @@
-"""``plastix demo``: unsupervised learning of handwritten digits with STDP, after Diehl and
-Cook (2015), on the 8x8 digits that ship with scikit-learn.
+"""The demo's shared pieces (the digits, the read-out, the result) and its first network:
+unsupervised learning of the 8x8 digits that ship with scikit-learn, after Diehl and Cook
+(2015), with current-based neurons and one winner per step. ``plastix demo`` now runs the
+conductance-based network of :mod:`plastix._apps.demo_dc` on both datasets; this one stays
+for :func:`run` and as the demo of :class:`plastix.torch.PlasticLinear` (``backend="torch"``).
 
 Each training image is shown for ``steps`` time steps as Poisson spike trains (rate
 proportional to pixel intensity) to a layer of adaptive-threshold LIF neurons with lateral
@@ -53,6 +56,10 @@ class DemoConfig:
     input_gain: float = 0.2     # potential added per input spike, per unit weight
     retries: int = 3            # re-show a silent image at twice the rate (Diehl and Cook)
 
+    def settings(self) -> str:
+        return (f"{self.neurons} neurons, {self.steps} ms/image, <= {self.max_rate:g} Hz, "
+                f"theta+ {self.theta_plus:g}, inhibition {self.inhibition:g}, seed {self.seed}")
+
     def quick(self) -> DemoConfig:
         return dataclasses.replace(self, steps=min(self.steps, 50),
                                    eval_steps=min(self.eval_steps, 100), train_limit=300,
@@ -63,11 +70,15 @@ class DemoConfig:
 class DemoResult:
     accuracy: float
     confusion: np.ndarray       # (10, 10): rows true class, columns predicted
-    weights: np.ndarray         # (neurons, 64)
+    weights: np.ndarray         # (neurons, inputs): 64 for the digits, 784 for MNIST
     labels: np.ndarray          # (neurons,) class of each neuron, -1 if it never fired
     n_train: int
     n_test: int
     seconds: float
+    settings: str = ""          # for the figure's title
+    split: str = "test"         # what the accuracy was measured on ("test", "validation")
+    curve: list[tuple[int, float]] = dataclasses.field(default_factory=list)
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def load_digits(seed: int, test_fraction: float) -> tuple[np.ndarray, ...]:
@@ -244,4 +255,4 @@ def run(cfg: DemoConfig, progress: Callable[[Iterable[int]], Iterable[int]] = it
     return DemoResult(accuracy=float(np.mean(predicted == y_test)), confusion=confusion,
                       weights=be.to_numpy(weight).astype(np.float64), labels=neuron_labels,
                       n_train=len(x_train), n_test=len(x_test),
-                      seconds=time.perf_counter() - t0)
+                      seconds=time.perf_counter() - t0, settings=cfg.settings())
