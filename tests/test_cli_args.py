@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -202,3 +203,17 @@ def test_what_no_argument_check_caught_is_still_one_line(
         monkeypatch.setenv("PLASTIX_DEBUG", "1")
         with pytest.raises(ValueError):
             main(["list"])
+
+
+def test_a_command_that_stops_with_a_message_prints_it(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # e.g. the digits demo without scikit-learn: SystemExit("plastix demo needs ...")
+    from plastix._apps import demo_mnist_cli
+
+    def missing(*_args: object, **_kwargs: object) -> None:
+        raise SystemExit("plastix demo needs scikit-learn: python -m pip install 'plastix[demo]'")
+
+    monkeypatch.setattr(demo_mnist_cli, "load_digits", missing)
+    assert main(["demo", "--quick", "--out", str(tmp_path / "figure.png")]) == 2
+    assert "plastix demo needs scikit-learn" in capsys.readouterr().err

@@ -108,7 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("default")
             rc = int(args.func(args))
             sys.stdout.flush()
-    except SystemExit as exc:  # a command refused an argument; it has printed why
+    except SystemExit as exc:  # a command refused an argument: it has printed why, or says
+        if isinstance(exc.code, str):  # it here (SystemExit("...") prints nothing when caught)
+            print(exc.code, file=sys.stderr)
         return int(exc.code) if isinstance(exc.code, int) else 2
     except BrokenPipeError:
         _quiet_stdout()
