@@ -5,8 +5,8 @@ integer rules with stochastic rounding bit for bit), so plastix does not use the
 generators. Each draw hashes (seed, step, stream, element index) with the ``lowbias32``
 integer hash of C. Wellons (public domain; two multiply-xorshift rounds), computed in int64
 arithmetic masked to 32 bits so that NumPy, PyTorch and CuPy give identical bits. The
-generator's whole state is the seed and the binding's step counter, so a saved binding
-resumes its random stream exactly.
+generator's whole state is the binding's random seed (``seed``) and its step counter, so a
+saved binding resumes its random stream exactly.
 """
 
 from __future__ import annotations

@@ -29,7 +29,6 @@ from plastix._errors import (
     HyperparameterError,
     PlastixError,
     RuleValidationError,
-    StepError,
     StepInputError,
 )
 from plastix._graph import Graph
@@ -45,7 +44,6 @@ from .contract import (
     check_dt,
     check_train_length,
     coerce_weight,
-    dtype_kind,
     dtype_name,
     is_train,
     out_of_memory,
@@ -61,6 +59,7 @@ from .layout import (
     signals_of,
     switch,
 )
+from .seams import SeamHooks, chain, checked_hook, identity
 from .statedict import STATE_FORMAT, check_state_dict
 
 if TYPE_CHECKING:
@@ -102,7 +101,7 @@ class Binding:
         self.rule, g, self._avals = self._make_graph(self.params, pre_shape, post_shape,
                                                      tuple(w.shape), mask is not None)
         self.graph = g
-        self._seam_hooks: dict[str, Callable[[Any], Any]] = _Hooks()
+        self._seam_hooks: dict[str, Callable[[Any], Any]] = SeamHooks()
         self._user_hooks: dict[str, Callable[[Any], Any]] = {}
         self._observers: dict[str, list[Callable[[Any], None]]] = {}
         self._user_ops = any(_foreign_op(n.op) for n in g.nodes)
@@ -322,7 +321,7 @@ class Binding:
             if hook is None:
                 self._user_hooks.pop(target, None)
             else:
-                self._user_hooks[target] = self._checked_hook(target, hook)
+                self._user_hooks[target] = checked_hook(self, target, hook)
             self._rebuild_hooks()
 
     def _check_seam(self, target: str) -> None:
@@ -333,30 +332,6 @@ class Binding:
         if target not in targets:
             raise RuleValidationError(self.rule_name, "the rule declares no weight change for "
                                       f"this target (it declares {targets})", variable=target)
-
-    def _checked_hook(self, target: str, hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        """``hook`` as the step calls it: what it returns is checked before the rule applies
-        it (a wrong shape would broadcast over the weight), what it raises is a StepError."""
-        be, rule = self.backend, self.rule_name
-
-        def seam_hook(change: Any) -> Any:
-            try:
-                out = hook(change)
-            except PlastixError:
-                raise
-            except Exception as exc:
-                raise StepError(rule, self.t, f"the seam hook of {target!r}", exc) from exc
-            if not be.is_native(out) or tuple(out.shape) != tuple(change.shape) or \
-                    dtype_kind(out.dtype) == "other":
-                got = be.describe(out) if not be.is_native(out) else \
-                    f"{out.dtype} of shape {tuple(out.shape)}"
-                raise StepInputError(rule, f"the seam hook of {target!r}", f"a {be.key} array "
-                                     f"of shape {tuple(change.shape)} (the change it was "
-                                     "given, changed)", got)
-            return out
-
-        seam_hook.__wrapped__ = hook  # type: ignore[attr-defined]
-        return seam_hook
 
     def _observe(self, target: str, observer: Callable[[Any], None], on: bool = True) -> None:
         """Let ``observer`` see the change of ``target`` each step, before any hook (used by
@@ -374,8 +349,8 @@ class Binding:
     def _rebuild_hooks(self) -> None:
         self._seam_hooks.clear()
         for target in {*self._user_hooks, *self._observers}:
-            self._seam_hooks[target] = _chain(self._observers.get(target, ()),
-                                              self._user_hooks.get(target, _identity))
+            self._seam_hooks[target] = chain(self._observers.get(target, ()),
+                                             self._user_hooks.get(target, identity))
         self._steps.clear()
         self._layouts.clear()  # their steps were compiled for the old seams
         self.step_state.forget_buffers()
@@ -659,30 +634,3 @@ def _foreign_op(op: Any) -> bool:
         return True
     entry = OPS.get(op)
     return entry is not None and entry.provider != "plastix"
-
-
-class _Hooks(dict[str, Callable[[Any], Any]]):
-    """Seam hooks by target; a target without a hook passes its change through unchanged
-    (a rule may declare several seams and a caller hook only some of them)."""
-
-    def __missing__(self, target: str) -> Callable[[Any], Any]:
-        return _identity
-
-
-def _identity(x: Any) -> Any:
-    return x
-
-
-def _chain(observers: Iterable[Callable[[Any], None]], hook: Callable[[Any], Any]
-           ) -> Callable[[Any], Any]:
-    """The seam function: each observer sees the rule's change, then the hook transforms it."""
-    seen = tuple(observers)
-    if not seen:
-        return hook
-
-    def seam(change: Any) -> Any:
-        for observer in seen:
-            observer(change)
-        return hook(change)
-
-    return seam

@@ -6,7 +6,7 @@ pickle, so opening one never runs code. It holds one entry ``header``, UTF-8 JSO
 that of a fresh binding, which takes any batch size on its next step), and one entry
 ``array.<name>`` per array: the weight, learned values, traces, delays, fixed state, the
 mask. The random stream needs no array: the generator is counter-based, a pure function of
-the seed and the step counter (``plastix.backends._random``).
+the binding's random seed (``seed``) and its step counter (``plastix.backends._random``).
 
 A save writes a temporary file beside the target (``.<name>.<host>-<pid>-*.plastix-tmp``,
 hidden and without the ``.npz`` suffix, so it is never mistaken for a checkpoint), flushes it
